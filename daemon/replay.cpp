@@ -1,0 +1,113 @@
+#include "daemon/replay.h"
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "feeds/capture_reader.h"
+#include "feeds/frame_parser.h"
+#include "rules/engine.h"
+
+namespace aftershock::daemon {
+
+namespace {
+
+struct file_closer {
+  void operator()(std::FILE* f) const {
+    if (f && f != stdout) std::fclose(f);
+  }
+};
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = std::move(s).str();
+  return true;
+}
+
+}  // namespace
+
+std::string human_line(const rules::alert& a) {
+  std::string line = rules::format_rfc3339_s(a.event_time);
+  line[10] = ' ';
+  line.resize(16);  // "2025-01-27 09:33"
+  line += "Z  ";
+  std::string level = rules::to_string(a.level);
+  level.resize(9, ' ');
+  line += level;
+  line += a.summary;
+  return line;
+}
+
+replay_summary replay_captures(const loaded_config& config, const replay_options& options,
+                               std::string* error) {
+  replay_summary summary;
+  const auto started = std::chrono::steady_clock::now();
+
+  std::unique_ptr<std::FILE, file_closer> out;
+  if (options.alerts_out == "-") {
+    out.reset(stdout);
+  } else if (!options.alerts_out.empty()) {
+    out.reset(std::fopen(options.alerts_out.c_str(), "wb"));
+    if (!out && error) *error = "cannot write alerts to " + options.alerts_out;
+  }
+
+  feeds::capture_reader reader;
+  for (const auto& path : options.captures) {
+    std::string text;
+    if (!read_file(path, text)) {
+      if (error) *error = "cannot read capture " + path;
+      continue;
+    }
+    reader.add(path, std::move(text));
+  }
+
+  std::vector<feeds::frame_parser> parsers;
+  parsers.reserve(feeds::k_dialect_count);
+  for (std::size_t d = 0; d < feeds::k_dialect_count; ++d) {
+    parsers.emplace_back(static_cast<feeds::dialect>(d));
+  }
+
+  rules::engine engine(config.compiled);
+  std::vector<rules::event> events;
+  std::vector<rules::alert> alerts;
+  std::string line;
+  feeds::capture_record record;
+  while (reader.next(record)) {
+    ++summary.frames;
+    events.clear();
+    const feeds::parse_result parsed =
+        parsers[static_cast<std::size_t>(record.feed)].parse(record.frame, events);
+    summary.parse_errors += parsed.rejected;
+    summary.controls += parsed.controls.size();
+    summary.events += events.size();
+    for (const auto& e : events) {
+      alerts.clear();
+      engine.process(e, alerts);
+      for (const auto& a : alerts) {
+        ++summary.alerts;
+        if (out) {
+          line = rules::to_json(a);
+          line += '\n';
+          std::fwrite(line.data(), 1, line.size(), out.get());
+        }
+        if (options.print == print_mode::human && options.alerts_out != "-") {
+          std::printf("%s\n", human_line(a).c_str());
+        } else if (options.print == print_mode::json && options.alerts_out != "-") {
+          std::printf("%s\n", rules::to_json(a).c_str());
+        }
+      }
+    }
+  }
+  if (out) std::fflush(out.get());
+  std::fflush(stdout);
+  summary.bad_lines = reader.stats().bad_lines;
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace aftershock::daemon

@@ -1,0 +1,54 @@
+// Reads capture v1 files (one JSON object per line: at, feed, frame | raw) and yields the frames
+// in `at` order, merging several files. Pure over the text it is given; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "feeds/frame_parser.h"
+#include "rules/time.h"
+
+namespace aftershock::feeds {
+
+/// One captured frame. `frame` points into the reader's buffer and stays valid until the
+/// next call to next().
+struct capture_record {
+  rules::time_ns received = 0;  // the `at` field
+  dialect feed = dialect::generic;
+  std::string_view frame;       // the frame's JSON text (or the `raw` string, unescaped)
+  std::string_view source;      // which capture (its name), for messages
+  std::size_t line = 0;         // 1-based line number in that capture
+};
+
+struct capture_stats {
+  std::size_t lines = 0;
+  std::size_t frames = 0;
+  std::size_t bad_lines = 0;    // not JSON, missing at/feed/frame, unknown feed name
+  std::size_t out_of_order = 0; // `at` earlier than the previous line's (kept, counted)
+};
+
+class capture_reader {
+ public:
+  capture_reader();
+  ~capture_reader();
+  capture_reader(capture_reader&&) noexcept;
+  capture_reader& operator=(capture_reader&&) noexcept;
+
+  /// Adds a capture's whole text under a name (used in messages). Call before next().
+  void add(std::string name, std::string text);
+
+  /// The next record across all added captures in `at` order (ties: file order).
+  /// Returns false at the end. Bad lines are counted and skipped.
+  bool next(capture_record& out);
+
+  const capture_stats& stats() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace aftershock::feeds
