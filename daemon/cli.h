@@ -4,6 +4,11 @@
 
 namespace aftershock::daemon {
 
+struct loaded_config;
+
 int run_cli(int argc, char** argv);
+
+/// Prints every configuration problem to stderr and returns the configuration exit code (78).
+int report_config_errors(const loaded_config& loaded);
 
 }  // namespace aftershock::daemon

@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "exporters/alert_sink.h"
 #include "feeds/capture_reader.h"
 #include "feeds/frame_parser.h"
 #include "rules/engine.h"
@@ -12,12 +13,6 @@
 namespace aftershock::daemon {
 
 namespace {
-
-struct file_closer {
-  void operator()(std::FILE* f) const {
-    if (f && f != stdout) std::fclose(f);
-  }
-};
 
 bool read_file(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
@@ -47,12 +42,13 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
   replay_summary summary;
   const auto started = std::chrono::steady_clock::now();
 
-  std::unique_ptr<std::FILE, file_closer> out;
-  if (options.alerts_out == "-") {
-    out.reset(stdout);
-  } else if (!options.alerts_out.empty()) {
-    out.reset(std::fopen(options.alerts_out.c_str(), "wb"));
-    if (!out && error) *error = "cannot write alerts to " + options.alerts_out;
+  std::unique_ptr<exporters::jsonl_sink> out;
+  if (!options.alerts_out.empty()) {
+    out = std::make_unique<exporters::jsonl_sink>(options.alerts_out);
+    if (!out->ok()) {
+      if (error) *error = "cannot write alerts to " + options.alerts_out;
+      out.reset();
+    }
   }
 
   feeds::capture_reader reader;
@@ -74,7 +70,6 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
   rules::engine engine(config.compiled);
   std::vector<rules::event> events;
   std::vector<rules::alert> alerts;
-  std::string line;
   feeds::capture_record record;
   while (reader.next(record)) {
     ++summary.frames;
@@ -89,11 +84,7 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
       engine.process(e, alerts);
       for (const auto& a : alerts) {
         ++summary.alerts;
-        if (out) {
-          line = rules::to_json(a);
-          line += '\n';
-          std::fwrite(line.data(), 1, line.size(), out.get());
-        }
+        if (out) out->publish(a);
         if (options.print == print_mode::human && options.alerts_out != "-") {
           std::printf("%s\n", human_line(a).c_str());
         } else if (options.print == print_mode::json && options.alerts_out != "-") {
@@ -102,7 +93,7 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
       }
     }
   }
-  if (out) std::fflush(out.get());
+  if (out) out->flush();
   std::fflush(stdout);
   summary.bad_lines = reader.stats().bad_lines;
   summary.seconds =

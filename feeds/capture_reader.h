@@ -14,20 +14,21 @@
 namespace aftershock::feeds {
 
 /// One captured frame. `frame` points into the reader's buffer and stays valid until the
-/// next call to next().
+/// next call to next(). For a `frame` field it is the value's exact JSON text as captured (never
+/// re-serialised, trailing whitespace trimmed); for `raw`, the unescaped string.
 struct capture_record {
   rules::time_ns received = 0;  // the `at` field
   dialect feed = dialect::generic;
-  std::string_view frame;       // the frame's JSON text (or the `raw` string, unescaped)
-  std::string_view source;      // which capture (its name), for messages
-  std::size_t line = 0;         // 1-based line number in that capture
+  std::string_view frame;   // the frame's JSON text (or the `raw` string, unescaped)
+  std::string_view source;  // which capture (its name), for messages
+  std::size_t line = 0;     // 1-based line number in that capture
 };
 
 struct capture_stats {
-  std::size_t lines = 0;
+  std::size_t lines = 0;  // non-blank lines read so far (the reader reads one ahead)
   std::size_t frames = 0;
-  std::size_t bad_lines = 0;    // not JSON, missing at/feed/frame, unknown feed name
-  std::size_t out_of_order = 0; // `at` earlier than the previous line's (kept, counted)
+  std::size_t bad_lines = 0;     // not JSON, missing at/feed/frame, unknown feed name
+  std::size_t out_of_order = 0;  // `at` earlier than the previous line's (kept, counted)
 };
 
 class capture_reader {
@@ -40,8 +41,11 @@ class capture_reader {
   /// Adds a capture's whole text under a name (used in messages). Call before next().
   void add(std::string name, std::string text);
 
-  /// The next record across all added captures in `at` order (ties: file order).
-  /// Returns false at the end. Bad lines are counted and skipped.
+  /// The next record across all added captures in `at` order (ties: the order of add()).
+  /// Within one capture, file order always holds, even where `at` steps back (counted in
+  /// out_of_order). Returns false at the end. Bad lines are counted and skipped. Lines are
+  /// parsed in place in the added text, which the reader owns; keys may come in any order and
+  /// unknown keys are ignored; blank lines, CRLF endings and a UTF-8 BOM are accepted.
   bool next(capture_record& out);
 
   const capture_stats& stats() const noexcept;

@@ -12,8 +12,20 @@
 #include <vector>
 
 #include "rules/event.h"
+#include "rules/time.h"
 
 namespace aftershock::feeds {
+
+/// Frames above this size are rejected unparsed (parse_error::too_large). News bodies can exceed
+/// 1 MiB, so the bound is generous; it exists so one hostile frame cannot pin gigabytes in the
+/// parser's reusable buffers.
+inline constexpr std::size_t k_max_frame_bytes = 64u << 20;
+
+/// Event times outside [k_earliest_event_time, k_latest_event_time) are rejected as bad values:
+/// 1990-01-01T00:00:00Z to 2201-01-01T00:00:00Z. A time outside this window is a unit mix-up
+/// (seconds read as milliseconds ...) or garbage, and would poison the rules' watermark.
+inline constexpr rules::time_ns k_earliest_event_time = 631'152'000 * rules::k_ns_per_s;
+inline constexpr rules::time_ns k_latest_event_time = 7'289'654'400 * rules::k_ns_per_s;
 
 enum class dialect : std::uint8_t {
   alpaca_stocks,
@@ -37,33 +49,34 @@ enum class parse_error : std::uint8_t {
   missing_field,     // a required field is absent
   bad_value,         // a field has the wrong type or an impossible value (NaN, negative price,
                      // unparsable time)
+  too_large,         // the frame is longer than k_max_frame_bytes (not parsed at all)
 };
 const char* to_string(parse_error e) noexcept;
 
 /// A non-data message the session layer acts on (greeting, auth result, acks, pings ...).
 struct control_message {
   enum class kind : std::uint8_t {
-    greeting,         // Alpaca success/connected, Polygon status connected
-    authenticated,    // Alpaca success/authenticated, Polygon auth_success
-    auth_failed,      // Alpaca 402, Polygon auth_failed
-    subscription,     // subscription ack (Alpaca full set, Polygon per item, Binance result)
-    error,            // vendor error with code and message
-    ping,             // Finnhub {"type":"ping"}
-    server_shutdown,  // Binance serverShutdown event
-    connection_limit, // Alpaca 406, Polygon max_connections
-    other_status,     // any other status text
+    greeting,          // Alpaca success/connected, Polygon status connected
+    authenticated,     // Alpaca success/authenticated, Polygon auth_success
+    auth_failed,       // Alpaca 402, Polygon auth_failed
+    subscription,      // subscription ack (Alpaca full set, Polygon per item, Binance result)
+    error,             // vendor error with code and message
+    ping,              // Finnhub {"type":"ping"}
+    server_shutdown,   // Binance serverShutdown event
+    connection_limit,  // Alpaca 406, Polygon max_connections
+    other_status,      // any other status text
   };
   kind what = kind::other_status;
-  int code = 0;          // vendor error code (Alpaca 402, 406 ...), 0 if none
-  std::string message;   // vendor text, for logs
+  int code = 0;         // vendor error code (Alpaca 402, 406 ...), 0 if none
+  std::string message;  // vendor text, for logs
 };
 
 /// What one parse() call found. A batched frame may hold good and bad elements: good ones are
 /// emitted, bad ones counted in `rejected` with the first reason in `error`.
 struct parse_result {
-  std::size_t events = 0;      // events appended to the output
-  std::size_t rejected = 0;    // elements (or the whole frame) skipped as malformed
-  std::size_t ignored = 0;     // well-formed elements of types we do not use (imbalances ...)
+  std::size_t events = 0;    // events appended to the output
+  std::size_t rejected = 0;  // elements (or the whole frame) skipped as malformed
+  std::size_t ignored = 0;   // well-formed elements of types we do not use (imbalances ...)
   parse_error error = parse_error::none;  // first error seen, none if rejected == 0
   std::vector<control_message> controls;
 };
@@ -78,6 +91,19 @@ class frame_parser {
   dialect which() const noexcept;
 
   /// Parses a frame and appends its events to `out`. Never throws on bad input.
+  ///
+  /// Framing errors (not JSON, truncated, trailing bytes, wrong top-level type) reject the whole
+  /// frame: nothing is appended and rejected == 1. Otherwise each element stands alone: a bad one
+  /// is counted in `rejected`, an unknown message type in `ignored`, and the rest are emitted.
+  /// Conventions across dialects:
+  /// - times are UTC nanoseconds inside [k_earliest_event_time, k_latest_event_time);
+  /// - a bar is labelled by `start`; `end` is when it became final: start + 1 min for Alpaca
+  ///   minute and updated bars, the vendor's `e` for Polygon. Alpaca daily bars are running
+  ///   snapshots whose time the message does not give, so their `end` equals `start`;
+  /// - prices are finite and > 0 (quote sides may be 0: no interest); sizes finite and >= 0;
+  ///   symbols 1..32 bytes; headlines non-empty;
+  /// - values the events do not keep (conditions, exchange codes, unknown keys) are skipped
+  ///   unvalidated, as on-demand parsing does.
   parse_result parse(std::string_view frame, std::vector<rules::event>& out);
 
  private:

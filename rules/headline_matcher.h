@@ -3,12 +3,12 @@
 // Built once from specs; match() is const and reentrant, so one matcher may be shared by
 // threads once built (the only per-call state is thread_local scratch).
 //
-// Matching rules (docs: the headline-linking issue; the choices a newcomer might undo):
+// Matching rules, and the choices a newcomer might otherwise undo:
 // - Normalization, applied alike to patterns and text: ASCII and Latin-1/Latin Extended-A case
 //   folding (É -> é), full-width ASCII U+FF01..U+FF5E -> ASCII, every Unicode space (U+3000,
 //   NBSP, tabs, newlines) -> one space with runs collapsed, invisible characters (soft hyphen,
-//   zero-width space/joiners, BOM) dropped, and about 130 common traditional Chinese characters
-//   -> simplified (偉->伟, 達->达, 國->国, 臺->台 ...). Positions are byte offsets in the
+//   zero-width space/joiners, BOM) dropped, and 128 common traditional Chinese characters
+//   -> simplified (偉->伟, 達->达, 國->国, 臺->台, 價->价 ...). Positions are byte offsets in the
 //   ORIGINAL text. Each invalid UTF-8 byte becomes a sentinel no pattern contains, so it never
 //   matches and never joins the text on its two sides into a match.
 // - Word boundaries, decided per edge of the pattern: an edge whose character is a word
@@ -28,7 +28,7 @@
 // - Negative phrases veto the alias/keyword occurrences of their own entity/theme they overlap.
 //   They need a boundary at their start only, so "apple orchard" also vetoes "apple orchards".
 //   Built-in negatives ("Amazon River", "arm wrestling", "oracle bone", "apple orchard",
-//   "micron filter", "meta tag" ...) apply to entities that have that ambiguous word as an alias.
+//   "micron filter", "meta tag" ...) apply to the entities that have that word as an alias.
 // - Results: at most one entity_match per symbol (its first valid occurrence; at one position the
 //   longest alias wins, then the configured form that equals the text, then config order),
 //   direct matches in text order, then feed tags in feed order; at most one theme_match per
@@ -98,7 +98,11 @@ struct matcher_error {
 class headline_matcher {
  public:
   /// Builds the automaton. Problems are appended to `errors`; the matcher still works for
-  /// the specs that were valid.
+  /// the specs that were valid. Problems: an empty alias/keyword/context/negative string, one
+  /// that is not UTF-8 or normalizes to nothing; an unambiguous alias that normalizes like
+  /// another symbol's (the first symbol keeps it); an alias listed as both unambiguous and
+  /// ambiguous (kept as unambiguous); an entity without a symbol, a repeated symbol or theme
+  /// name (skipped).
   headline_matcher(const std::vector<entity_spec>& entities, const std::vector<theme_spec>& themes,
                    std::vector<matcher_error>* errors = nullptr);
   ~headline_matcher();

@@ -58,9 +58,14 @@ std::optional<time_ns> parse_rfc3339(std::string_view s) noexcept {
       s[16] != ':' || !read_digits(s, 17, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
+  static constexpr unsigned k_days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > k_days_in_month[month - 1] || (month == 2 && day == 29 && !leap)) return std::nullopt;
+  // int64 nanoseconds cover 1678..2261; outside that the arithmetic would overflow.
+  if (year < 1678 || year > 2261) return std::nullopt;
   std::size_t pos = 19;
   std::int64_t frac_ns = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -73,6 +78,7 @@ std::optional<time_ns> parse_rfc3339(std::string_view s) noexcept {
       ++digits;
       ++pos;
     }
+    // RFC 3339 allows any number of digits; nanoseconds keep nine and drop the rest.
     if (digits == 0) return std::nullopt;
     for (std::size_t i = digits; i < 9; ++i) frac_ns *= 10;
   }

@@ -88,7 +88,7 @@ TEST_F(deepseek_replay, meets_every_expectation_in_expected_json) {
   simdjson::dom::element expected = parser.load(k_scenario + "/expected.json");
   int checked = 0;
   for (auto want : expected["must_fire"].get_array()) {
-    const std::string sym(std::string_view(want["symbol"]));
+    const std::string sym{std::string_view(want["symbol"])};
     const int sign = std::string_view(want["direction"]) == "down" ? -1 : 1;
     const rules::time_ns by = *rules::parse_rfc3339(std::string_view(want["by"]));
     std::set<std::string> cite_any;
@@ -109,14 +109,14 @@ TEST_F(deepseek_replay, meets_every_expectation_in_expected_json) {
     ++checked;
   }
   for (auto s : expected["must_not_fire"].get_array()) {
-    const std::string sym(std::string_view(s));
+    const std::string sym{std::string_view(s)};
     for (const auto& a : alerts_) {
       EXPECT_FALSE(is_price_alert(a) && a.names.count(sym)) << sym << " must not fire";
     }
     ++checked;
   }
   for (auto id : expected["never_cite"].get_array()) {
-    const std::string hid(std::string_view(id));
+    const std::string hid{std::string_view(id)};
     for (const auto& a : alerts_) EXPECT_FALSE(a.cited.count(hid)) << hid << " must never be cited";
     ++checked;
   }

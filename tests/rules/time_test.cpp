@@ -16,6 +16,12 @@ TEST(time, parses_rfc3339_with_0_to_9_fraction_digits) {
   EXPECT_EQ(*parse_rfc3339("2025-01-27T14:30:00.1234567891Z"), base + 123'456'789);
 }
 
+TEST(time, accepts_leap_days) {
+  EXPECT_TRUE(parse_rfc3339("2024-02-29T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_rfc3339("2000-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("1900-02-29T00:00:00Z").has_value());
+}
+
 TEST(time, parses_offsets) {
   EXPECT_EQ(*parse_rfc3339("2025-01-27T22:30:00+08:00"), *parse_rfc3339("2025-01-27T14:30:00Z"));
   EXPECT_EQ(*parse_rfc3339("2025-01-27T09:30:00-05:00"), *parse_rfc3339("2025-01-27T14:30:00Z"));
@@ -25,7 +31,8 @@ TEST(time, rejects_malformed_times) {
   for (const char* bad : {"", "2025-01-27", "2025-01-27T14:30:00", "2025-13-27T14:30:00Z",
                           "2025-01-27T24:30:00Z", "2025-01-27T14:30:00.Z", "2025-01-27T14:30Z",
                           "2025-01-27T14:30:00Zjunk", "2025/01/27T14:30:00Z",
-                          "2025-01-27T14:30:00+0800"}) {
+                          "2025-01-27T14:30:00+0800", "2025-02-31T00:00:00Z",
+                          "2025-02-29T00:00:00Z", "9999-12-31T23:59:59Z", "1600-01-01T00:00:00Z"}) {
     EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
   }
 }

@@ -1,0 +1,268 @@
+#include "feeds/dialects/json_helpers.h"
+
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+namespace aftershock::feeds::detail {
+
+namespace {
+
+constexpr rules::time_ns k_earliest_ms = k_earliest_event_time / rules::k_ns_per_ms;
+constexpr rules::time_ns k_latest_ms = k_latest_event_time / rules::k_ns_per_ms;
+constexpr rules::time_ns k_earliest_s = k_earliest_event_time / rules::k_ns_per_s;
+constexpr rules::time_ns k_latest_s = k_latest_event_time / rules::k_ns_per_s;
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+unsigned days_in_month(unsigned year, unsigned month) noexcept {
+  static constexpr unsigned k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2) {
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return leap ? 29 : 28;
+  }
+  return month >= 1 && month <= 12 ? k_days[month - 1] : 0;
+}
+
+// Converts a finite number of `unit_ns` units to ns without losing whole units to double
+// rounding: the whole part is exact in int64, only the fraction goes through floating point.
+std::optional<rules::time_ns> scale_fractional(double value, rules::time_ns unit_ns,
+                                               rules::time_ns lo, rules::time_ns hi) noexcept {
+  if (!std::isfinite(value)) return std::nullopt;
+  if (value < static_cast<double>(lo) || value >= static_cast<double>(hi)) return std::nullopt;
+  const double whole = std::floor(value);
+  const auto frac_ns =
+      static_cast<rules::time_ns>(std::llround((value - whole) * static_cast<double>(unit_ns)));
+  const rules::time_ns ns = static_cast<rules::time_ns>(whole) * unit_ns + frac_ns;
+  if (ns < k_earliest_event_time || ns >= k_latest_event_time) return std::nullopt;
+  return ns;
+}
+
+}  // namespace
+
+std::optional<rules::time_ns> time_from_rfc3339(std::string_view text) noexcept {
+  // rules::parse_rfc3339 computes nanoseconds in int64, which overflows past year 2262, and it
+  // accepts day 31 in every month. Check both here before trusting it.
+  if (text.size() < 10 || !is_digit(text[0]) || !is_digit(text[1]) || !is_digit(text[2]) ||
+      !is_digit(text[3]) || !is_digit(text[5]) || !is_digit(text[6]) || !is_digit(text[8]) ||
+      !is_digit(text[9])) {
+    return std::nullopt;
+  }
+  const unsigned year = static_cast<unsigned>((text[0] - '0') * 1000 + (text[1] - '0') * 100 +
+                                              (text[2] - '0') * 10 + (text[3] - '0'));
+  const unsigned month = static_cast<unsigned>((text[5] - '0') * 10 + (text[6] - '0'));
+  const unsigned day = static_cast<unsigned>((text[8] - '0') * 10 + (text[9] - '0'));
+  if (year < 1989 || year > 2201) return std::nullopt;  // a day of slack for UTC offsets
+  if (day > days_in_month(year, month)) return std::nullopt;
+  const std::optional<rules::time_ns> t = rules::parse_rfc3339(text);
+  if (!t || *t < k_earliest_event_time || *t >= k_latest_event_time) return std::nullopt;
+  return t;
+}
+
+std::optional<rules::time_ns> time_from_ms(std::int64_t ms) noexcept {
+  if (ms < k_earliest_ms || ms >= k_latest_ms) return std::nullopt;
+  return ms * rules::k_ns_per_ms;
+}
+
+std::optional<rules::time_ns> time_from_ms(double ms) noexcept {
+  return scale_fractional(ms, rules::k_ns_per_ms, k_earliest_ms, k_latest_ms);
+}
+
+std::optional<rules::time_ns> time_from_seconds(std::int64_t s) noexcept {
+  if (s < k_earliest_s || s >= k_latest_s) return std::nullopt;
+  return s * rules::k_ns_per_s;
+}
+
+std::optional<rules::time_ns> time_from_seconds(double s) noexcept {
+  return scale_fractional(s, rules::k_ns_per_s, k_earliest_s, k_latest_s);
+}
+
+parse_error wrong_root(od::document& doc) noexcept {
+  od::json_type type;
+  if (doc.type().get(type) != simdjson::SUCCESS) return parse_error::invalid_json;
+  // Walk the whole value with the getter for its type: a scalar getter checks the token, and
+  // consuming a container checks that its brackets balance.
+  simdjson::error_code e = simdjson::SUCCESS;
+  std::string_view text;
+  switch (type) {
+    case od::json_type::array: {
+      od::array a;
+      e = doc.get_array().get(a);
+      if (e == simdjson::SUCCESS) e = a.raw_json().get(text);
+      break;
+    }
+    case od::json_type::object: {
+      od::object o;
+      e = doc.get_object().get(o);
+      if (e == simdjson::SUCCESS) e = o.raw_json().get(text);
+      break;
+    }
+    case od::json_type::number: {
+      double d = 0;
+      e = doc.get_double().get(d);
+      break;
+    }
+    case od::json_type::string:
+      e = doc.get_string().get(text);
+      break;
+    case od::json_type::boolean:
+    case od::json_type::null: {
+      // Compare the whole token: the root getters accept "nulls" or "truex" in simdjson 3.0.1.
+      e = doc.raw_json_token().get(text);
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                               text.back() == '\r')) {
+        text.remove_suffix(1);
+      }
+      if (e == simdjson::SUCCESS && text != "null" && text != "true" && text != "false") {
+        e = simdjson::INCORRECT_TYPE;
+      }
+      if (e == simdjson::SUCCESS) {  // the token is good: now consume it
+        bool unused = false;
+        e = type == od::json_type::null ? doc.is_null().get(unused) : doc.get_bool().get(unused);
+      }
+      break;
+    }
+  }
+  if (e != simdjson::SUCCESS) return parse_error::invalid_json;
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return parse_error::invalid_json;
+  return parse_error::unexpected_shape;
+}
+
+bool read_id_text(od::value& v, std::string& out) {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return false;
+  if (type == od::json_type::string) return read_string(v, out);
+  if (type != od::json_type::number) return false;
+  // Integers only: a float id would print differently from the vendor's text.
+  char buf[24];
+  std::to_chars_result r{};
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  if (v.get_int64().get(i) == simdjson::SUCCESS) {
+    r = std::to_chars(buf, buf + sizeof buf, i);
+  } else if (v.get_uint64().get(u) == simdjson::SUCCESS) {
+    r = std::to_chars(buf, buf + sizeof buf, u);
+  } else {
+    return false;
+  }
+  out.assign(buf, r.ptr);
+  return true;
+}
+
+bool parse_decimal(std::string_view text, double& out) noexcept {
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out, std::chars_format::general);
+  return ec == std::errc{} && ptr == end;
+}
+
+bool parse_integer(std::string_view text, std::int64_t& out) noexcept {
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc{} && ptr == end;
+}
+
+bool read_decimal(od::value& v, double& out) noexcept {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return false;
+  if (type == od::json_type::number) return read_double(v, out);
+  std::string_view s;
+  if (type != od::json_type::string || v.get_string().get(s) != simdjson::SUCCESS) return false;
+  return parse_decimal(s, out);
+}
+
+bool read_ms_time(od::value& v, rules::time_ns& out) noexcept {
+  std::optional<rules::time_ns> t;
+  std::int64_t i = 0;
+  double d = 0;
+  if (v.get_int64().get(i) == simdjson::SUCCESS) {
+    t = time_from_ms(i);
+  } else if (v.get_double().get(d) == simdjson::SUCCESS) {
+    t = time_from_ms(d);
+  }
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+
+bool read_seconds_time(od::value& v, rules::time_ns& out) noexcept {
+  std::optional<rules::time_ns> t;
+  std::int64_t i = 0;
+  double d = 0;
+  if (v.get_int64().get(i) == simdjson::SUCCESS) {
+    t = time_from_seconds(i);
+  } else if (v.get_double().get(d) == simdjson::SUCCESS) {
+    t = time_from_seconds(d);
+  }
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+
+bool read_rfc3339_time(od::value& v, rules::time_ns& out) noexcept {
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) return false;
+  const std::optional<rules::time_ns> t = time_from_rfc3339(s);
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+
+bool read_flexible_time(od::value& v, rules::time_ns& out) noexcept {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return false;
+  if (type == od::json_type::string) return read_rfc3339_time(v, out);
+  if (type == od::json_type::number) return read_ms_time(v, out);
+  return false;
+}
+
+parse_error read_string_array(od::value& v, std::vector<std::string>& out) {
+  out.clear();
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return parse_error::bad_value;
+  if (type == od::json_type::null) return parse_error::none;
+  if (type != od::json_type::array) return parse_error::bad_value;
+  od::array arr;
+  if (v.get_array().get(arr) != simdjson::SUCCESS) return parse_error::invalid_json;
+  parse_error result = parse_error::none;
+  for (auto element : arr) {
+    od::value ev;
+    if (std::move(element).get(ev) != simdjson::SUCCESS) return parse_error::invalid_json;
+    std::string_view s;
+    if (ev.get_string().get(s) != simdjson::SUCCESS) {
+      result = parse_error::bad_value;  // keep going: the array must still be walked to its end
+      continue;
+    }
+    out.emplace_back(s);
+  }
+  return result;
+}
+
+bool valid_price(double p) noexcept { return std::isfinite(p) && p > 0; }
+
+bool valid_size(double s) noexcept { return std::isfinite(s) && s >= 0; }
+
+bool valid_bar(const rules::bar& b) noexcept {
+  return valid_symbol(b.symbol) && valid_price(b.open) && valid_price(b.high) &&
+         valid_price(b.low) && valid_price(b.close) && b.low <= b.high && valid_size(b.volume) &&
+         b.end >= b.start;
+}
+
+bool split_symbols(std::string_view list, std::vector<std::string>& out) {
+  out.clear();
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view piece = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!piece.empty() && (piece.front() == ' ' || piece.front() == '\t'))
+      piece.remove_prefix(1);
+    while (!piece.empty() && (piece.back() == ' ' || piece.back() == '\t')) piece.remove_suffix(1);
+    if (piece.empty()) continue;  // "AAPL,,MSFT" or a trailing comma: nothing to tag
+    if (!valid_symbol(piece)) return false;
+    out.emplace_back(piece);
+  }
+  return true;
+}
+
+}  // namespace aftershock::feeds::detail
