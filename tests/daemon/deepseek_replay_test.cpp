@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "daemon/config_loader.h"
 #include "daemon/replay.h"
 
@@ -34,7 +36,8 @@ class deepseek_replay : public testing::Test {
     const auto config = load_config_file(std::string(AFTERSHOCK_SOURCE_DIR) +
                                          "/deploy/config/aftershock.yaml");
     ASSERT_TRUE(config.ok());
-    out_path_ = testing::TempDir() + "deepseek-alerts.jsonl";
+    // ctest runs each test in its own process, possibly in parallel: one file per process.
+    out_path_ = testing::TempDir() + "deepseek-alerts-" + std::to_string(::getpid()) + ".jsonl";
     replay_options options;
     options.captures = {k_scenario + "/capture.ndjson"};
     options.alerts_out = out_path_;
@@ -154,7 +157,8 @@ TEST_F(deepseek_replay, every_price_alert_names_its_baseline_and_is_not_repeated
 TEST_F(deepseek_replay, replay_is_deterministic) {
   const auto config = load_config_file(std::string(AFTERSHOCK_SOURCE_DIR) +
                                        "/deploy/config/aftershock.yaml");
-  const std::string second = testing::TempDir() + "deepseek-alerts-2.jsonl";
+  const std::string second =
+      testing::TempDir() + "deepseek-alerts-2-" + std::to_string(::getpid()) + ".jsonl";
   replay_options options;
   options.captures = {k_scenario + "/capture.ndjson"};
   options.alerts_out = second;
