@@ -70,6 +70,19 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
   rules::engine engine(config.compiled);
   std::vector<rules::event> events;
   std::vector<rules::alert> alerts;
+  auto handle = [&](const std::vector<rules::alert>& batch) {
+    for (const auto& a : batch) {
+      ++summary.alerts;
+      if (out) out->publish(a);
+      if (options.deliver_to) options.deliver_to->publish(a);
+      if (options.alerts_out == "-") continue;
+      if (options.print == print_mode::human && a.status == rules::alert_status::firing) {
+        std::printf("%s\n", human_line(a).c_str());
+      } else if (options.print == print_mode::json) {
+        std::printf("%s\n", rules::to_json(a).c_str());
+      }
+    }
+  };
   feeds::capture_record record;
   while (reader.next(record)) {
     ++summary.frames;
@@ -82,18 +95,15 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
     for (const auto& e : events) {
       alerts.clear();
       engine.process(e, alerts);
-      for (const auto& a : alerts) {
-        ++summary.alerts;
-        if (out) out->publish(a);
-        if (options.print == print_mode::human && options.alerts_out != "-") {
-          std::printf("%s\n", human_line(a).c_str());
-        } else if (options.print == print_mode::json && options.alerts_out != "-") {
-          std::printf("%s\n", rules::to_json(a).c_str());
-        }
-      }
+      handle(alerts);
     }
   }
+  // Bursts held back for a digest are emitted at the end of the capture, never lost.
+  alerts.clear();
+  engine.flush(alerts);
+  handle(alerts);
   if (out) out->flush();
+  if (options.deliver_to) options.deliver_to->flush();
   std::fflush(stdout);
   summary.bad_lines = reader.stats().bad_lines;
   summary.seconds =

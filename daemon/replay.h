@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/config_loader.h"
+#include "exporters/alert_sink.h"
 
 namespace aftershock::daemon {
 
@@ -16,6 +17,7 @@ struct replay_options {
   std::vector<std::string> captures;  // capture v1 files, merged in `at` order
   std::string alerts_out;             // JSONL path, "-" for stdout, empty for none
   print_mode print = print_mode::none;  // what to print on stdout besides alerts_out
+  exporters::alert_sink* deliver_to = nullptr;  // --deliver: also publish here (the outbox)
 };
 
 struct replay_summary {

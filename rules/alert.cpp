@@ -149,10 +149,23 @@ std::string to_json(const alert& a) {
   if (a.base) {
     out += '{';
     append_string_field(out, "kind", a.base->kind);
+    // A baseline without one reference price (basket breadth: each member's own close) says so
+    // with nulls rather than a fake 0 at the epoch.
+    const bool has_reference = a.base->price != 0 || a.base->time != 0;
     append_key(out, "price");
-    append_number(out, a.base->price);
+    if (has_reference) {
+      append_number(out, a.base->price);
+    } else {
+      out += "null";
+    }
     out += ',';
-    append_string_field(out, "time", format_rfc3339_ms(a.base->time));
+    append_key(out, "time");
+    if (has_reference) {
+      append_json_string(out, format_rfc3339_ms(a.base->time));
+    } else {
+      out += "null";
+    }
+    out += ',';
     append_key(out, "description");
     append_json_string(out, a.base->description);
     out += "},";
@@ -192,6 +205,18 @@ std::string to_json(const alert& a) {
     out += '}';
   }
   out += "],";
+  if (!a.follow_up_of.empty()) append_string_field(out, "follow_up_of", a.follow_up_of);
+  if (!a.facts.empty()) {
+    append_key(out, "facts");
+    out += '{';
+    for (std::size_t i = 0; i < a.facts.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, a.facts[i].first);
+      out += ':';
+      append_number(out, a.facts[i].second);
+    }
+    out += "},";
+  }
   append_key(out, "summary");
   append_json_string(out, a.summary);
   out += '}';

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rules/headline_matcher.h"
@@ -60,6 +61,8 @@ struct alert {
   double threshold_pct = 0;   // the threshold that was crossed
   time_ns event_time = 0;     // market time the condition held
   std::vector<citation> headlines;
+  std::string follow_up_of;   // for follow-ups citing a late headline: the first alert's id
+  std::vector<std::pair<std::string, double>> facts;  // rule-specific numbers (z, volume ...)
   std::string summary;        // one line for people
 };
 

@@ -9,12 +9,59 @@ namespace {
 constexpr std::size_t k_unresolved = static_cast<std::size_t>(-1);
 }  // namespace
 
+namespace {
+
+struct rule_kind_name {
+  rule_kind kind;
+  const char* name;
+};
+constexpr rule_kind_name k_rule_kinds[] = {
+    {rule_kind::prev_close_move, "prev_close_move"}, {rule_kind::window_move, "window_move"},
+    {rule_kind::zscore_move, "zscore_move"},         {rule_kind::volume_spike, "volume_spike"},
+    {rule_kind::opening_gap, "opening_gap"},         {rule_kind::price_limit, "price_limit"},
+    {rule_kind::trading_halt, "trading_halt"},       {rule_kind::luld, "luld"},
+    {rule_kind::basket_breadth, "basket_breadth"},   {rule_kind::unexplained_move, "unexplained_move"},
+};
+
+struct frequency_name {
+  trigger_frequency frequency;
+  const char* name;
+};
+constexpr frequency_name k_frequencies[] = {
+    {trigger_frequency::on_cross, "on_cross"},
+    {trigger_frequency::once, "once"},
+    {trigger_frequency::once_per_bar, "once_per_bar"},
+    {trigger_frequency::every_time, "every_time"},
+};
+
+}  // namespace
+
 const char* to_string(rule_kind k) noexcept {
-  switch (k) {
-    case rule_kind::prev_close_move: return "prev_close_move";
-    case rule_kind::window_move: return "window_move";
+  for (const auto& e : k_rule_kinds) {
+    if (e.kind == k) return e.name;
   }
-  return "prev_close_move";
+  return "unknown";
+}
+
+std::optional<rule_kind> rule_kind_from_string(std::string_view s) noexcept {
+  for (const auto& e : k_rule_kinds) {
+    if (s == e.name) return e.kind;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(trigger_frequency f) noexcept {
+  for (const auto& e : k_frequencies) {
+    if (e.frequency == f) return e.name;
+  }
+  return "on_cross";
+}
+
+std::optional<trigger_frequency> trigger_frequency_from_string(std::string_view s) noexcept {
+  for (const auto& e : k_frequencies) {
+    if (s == e.name) return e.frequency;
+  }
+  return std::nullopt;
 }
 
 compiled_rules::compiled_rules(rules_config config, headline_matcher matcher)
@@ -129,9 +176,34 @@ std::shared_ptr<const compiled_rules> compiled_rules::compile(
       }
       previous = r.escalation_pct[j];
     }
-    if (r.kind == rule_kind::window_move && r.window <= 0) {
-      add(path + ".window", "a window_move rule needs a window such as 15m");
+    if ((r.kind == rule_kind::window_move || r.kind == rule_kind::zscore_move) && r.window <= 0) {
+      add(path + ".window", "a " + std::string(to_string(r.kind)) + " rule needs a window such as 15m");
     }
+    if (r.confirm < 0 || r.confirm > 10) add(path + ".confirm", "confirm must be between 0 and 10");
+    if (r.cooldown < 0) add(path + ".cooldown", "cooldown must not be negative");
+    if (!(r.cooldown_backoff >= 1.0) || r.cooldown_backoff > 100) {
+      add(path + ".cooldown_backoff", "cooldown_backoff must be at least 1 (2 doubles it per re-fire)");
+    }
+    if (!(r.rearm_margin_pct >= 0) || r.rearm_margin_pct >= r.threshold_pct) {
+      add(path + ".rearm_margin_pct", "rearm_margin_pct must be at least 0 and below threshold_pct");
+    }
+    if (r.kind == rule_kind::zscore_move) {
+      if (!(r.z_threshold > 0)) add(path + ".z_threshold", "z_threshold must be positive (e.g. 4)");
+      if (r.min_history < 2) add(path + ".min_history", "min_history must be at least 2 returns");
+      if (r.history < r.min_history) add(path + ".history", "history must be at least min_history");
+    }
+    if (r.kind == rule_kind::volume_spike) {
+      if (!(r.volume_factor > 1)) add(path + ".volume_factor", "volume_factor must be above 1 (e.g. 3)");
+      if (r.bucket < k_ns_per_min || k_ns_per_day % r.bucket != 0) {
+        add(path + ".bucket", "bucket must divide the day into whole buckets (e.g. 30m)");
+      }
+      if (r.min_days < 1) add(path + ".min_days", "min_days must be at least 1");
+    }
+    if (r.kind == rule_kind::basket_breadth && r.min_members < 2) {
+      add(path + ".min_members", "min_members must be at least 2 (one member is not breadth)");
+    }
+    if (r.bar <= 0) add(path + ".bar", "bar must be positive (e.g. 1m)");
+    if (r.min_interval < 0) add(path + ".min_interval", "min_interval must not be negative");
     for (std::size_t j = 0; j < r.symbols.size(); ++j) {
       if (!symbols.count(r.symbols[j])) {
         add(path + ".symbols[" + std::to_string(j) + "]",
@@ -149,6 +221,26 @@ std::shared_ptr<const compiled_rules> compiled_rules::compile(
     add("news.max_citations", "max_citations must be between 1 and 20");
   }
   if (config.news.lookback <= 0) add("news.lookback", "news.lookback must be positive (e.g. 72h)");
+  if (config.news.lookahead < 0) add("news.lookahead", "news.lookahead must not be negative");
+  if (config.news.max_stored < 1) add("news.max_stored", "news.max_stored must be at least 1");
+  if (config.storm.max_alerts < 1) add("storm.max_alerts", "storm.max_alerts must be at least 1");
+  if (config.storm.window <= 0) add("storm.window", "storm.window must be positive (e.g. 5m)");
+  if (!(config.outlier_pct > 0)) add("outlier_pct", "outlier_pct must be positive (e.g. 20)");
+  for (std::size_t i = 0; i < config.price_limits.size(); ++i) {
+    const auto& pl = config.price_limits[i];
+    const std::string path = "price_limits[" + std::to_string(i) + "]";
+    if (!exchange_index.count(pl.exchange)) {
+      add(path + ".exchange", "unknown exchange '" + pl.exchange + "' (define it under exchanges)");
+    }
+    if (!(pl.limit_pct > 0) || pl.limit_pct >= 100) add(path + ".limit_pct", "limit_pct must be between 0 and 100");
+  }
+  for (std::size_t i = 0; i < config.price_limit_exceptions.size(); ++i) {
+    const auto& ex = config.price_limit_exceptions[i];
+    if (ex.limit_pct && (!(*ex.limit_pct > 0) || *ex.limit_pct >= 100)) {
+      add("price_limit_exceptions[" + std::to_string(i) + "].limit_pct",
+          "limit_pct must be between 0 and 100, or none for no limit");
+    }
+  }
 
   std::size_t default_exchange = 0;
   if (!config.exchanges.empty()) {
@@ -209,6 +301,27 @@ const std::vector<std::string>& compiled_rules::theme_baskets(
   static const std::vector<std::string> k_none;
   auto it = theme_baskets_.find(theme);
   return it == theme_baskets_.end() ? k_none : it->second;
+}
+
+std::optional<double> compiled_rules::price_limit_pct(const std::string& symbol) const noexcept {
+  for (const auto& ex : config_.price_limit_exceptions) {
+    if (ex.symbol == symbol) return ex.limit_pct;
+  }
+  const std::string& mic = calendars_[exchange_for(symbol)].spec().mic;
+  for (const auto& pl : config_.price_limits) {
+    if (pl.exchange != mic) continue;
+    if (pl.prefixes.empty()) return pl.limit_pct;
+    for (const auto& prefix : pl.prefixes) {
+      if (symbol.compare(0, prefix.size(), prefix) == 0) return pl.limit_pct;
+    }
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& compiled_rules::basket_members(const std::string& basket) const noexcept {
+  static const std::vector<std::string> k_none;
+  auto it = config_.baskets.find(basket);
+  return it == config_.baskets.end() ? k_none : it->second;
 }
 
 bool compiled_rules::rule_applies(std::size_t rule_index, const std::string& symbol) const noexcept {

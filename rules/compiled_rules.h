@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +47,11 @@ class compiled_rules {
   std::size_t exchange_for(const std::string& symbol) const noexcept;
   /// Baskets a theme links to.
   const std::vector<std::string>& theme_baskets(const std::string& theme) const noexcept;
+  /// Daily price-limit percentage for a symbol (exceptions, then exchange and code prefix),
+  /// or nullopt where no limit applies.
+  std::optional<double> price_limit_pct(const std::string& symbol) const noexcept;
+  /// Members of a basket (empty if unknown).
+  const std::vector<std::string>& basket_members(const std::string& basket) const noexcept;
   /// Does the rule apply to this symbol (its symbol and basket filters)?
   bool rule_applies(std::size_t rule_index, const std::string& symbol) const noexcept;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
+#include <tuple>
 
 namespace aftershock::rules {
 
@@ -19,6 +21,11 @@ std::string stable_hash_hex(std::string_view text) {
 
 namespace {
 
+constexpr std::size_t k_recent_prints = 512;     // remembered per symbol for ids and windows
+constexpr std::size_t k_volume_days = 20;        // days of history per volume bucket
+constexpr time_ns k_breadth_freshness = 12 * k_ns_per_hour;
+constexpr time_ns k_zscore_max_gap = 5 * k_ns_per_min;
+
 std::string format_price(double p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, p >= 1.0 ? "%.2f" : "%.4f", p);
@@ -28,6 +35,14 @@ std::string format_price(double p) {
 std::string format_pct(double pct) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.2f%%", pct);
+  return buf;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e4) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
   return buf;
 }
 
@@ -51,26 +66,85 @@ bool session_allowed(const rule_spec& r, session_kind s) {
   return r.sessions.empty() || std::find(r.sessions.begin(), r.sessions.end(), s) != r.sessions.end();
 }
 
+const char* alert_kind(rule_kind k) {
+  switch (k) {
+    case rule_kind::prev_close_move: return "move";
+    case rule_kind::window_move: return "fast_move";
+    case rule_kind::zscore_move: return "zscore_move";
+    case rule_kind::volume_spike: return "volume_spike";
+    case rule_kind::opening_gap: return "gap";
+    case rule_kind::price_limit: return "limit_hit";
+    case rule_kind::trading_halt: return "halt";
+    case rule_kind::luld: return "luld";
+    case rule_kind::basket_breadth: return "basket_move";
+    case rule_kind::unexplained_move: return "unexplained_move";
+  }
+  return "move";
+}
+
+bool is_price_kind(rule_kind k) {
+  return k != rule_kind::volume_spike && k != rule_kind::trading_halt;
+}
+
+// Highest level reached: 0 at the threshold, then each escalation level; -1 below.
+int level_for(const rule_spec& r, double magnitude) {
+  if (!(magnitude >= r.threshold_pct)) return -1;
+  int level = 0;
+  for (std::size_t i = 0; i < r.escalation_pct.size(); ++i) {
+    if (magnitude >= r.escalation_pct[i]) level = static_cast<int>(i) + 1;
+  }
+  return level;
+}
+
+double level_pct(const rule_spec& r, int level) {
+  return level <= 0 ? r.threshold_pct : r.escalation_pct[static_cast<std::size_t>(level - 1)];
+}
+
+double round_cents(double v) { return std::floor(v * 100.0 + 0.5) / 100.0; }
+
+bool is_halt_code(const std::string& c) { return c == "H" || c == "P" || c == "2"; }
+bool is_resume_code(const std::string& c) { return c == "T" || c == "3"; }
+
+void sort_citations(std::vector<citation>& found, std::size_t limit) {
+  std::sort(found.begin(), found.end(), [](const citation& a, const citation& b) {
+    return std::make_tuple(static_cast<int>(a.how), -a.published, a.id) <
+           std::make_tuple(static_cast<int>(b.how), -b.published, b.id);
+  });
+  std::vector<citation> unique;
+  for (auto& c : found) {
+    if (std::none_of(unique.begin(), unique.end(), [&](const citation& u) { return u.id == c.id; })) {
+      unique.push_back(std::move(c));
+    }
+  }
+  if (unique.size() > limit) unique.resize(limit);
+  found = std::move(unique);
+}
+
 }  // namespace
 
 engine::engine(std::shared_ptr<const compiled_rules> rules) : rules_(std::move(rules)) {}
 
-void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
-  rules_ = std::move(rules);
+void engine::init_rule_states(symbol_state& st) const {
   const auto& specs = rules_->config().rules;
-  for (auto& [symbol, st] : symbols_) {
-    std::vector<rule_state> carried(specs.size());
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-      carried[i].rule = specs[i].name;
-      for (auto& old : st.rules) {
-        if (old.rule == specs[i].name) {
-          carried[i] = std::move(old);
-          break;
-        }
+  std::vector<rule_state> carried(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    carried[i].rule = specs[i].name;
+    for (auto& old : st.rules) {
+      if (old.rule == specs[i].name) {
+        carried[i] = std::move(old);
+        break;
       }
     }
-    st.rules = std::move(carried);
+  }
+  st.rules = std::move(carried);
+}
+
+void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
+  rules_ = std::move(rules);
+  for (auto& [symbol, st] : symbols_) {
+    init_rule_states(st);
     st.exchange = rules_->exchange_for(symbol);
+    st.recent_alerts.clear();  // rule indexes may have moved
   }
   news_.rematch(*rules_);
 }
@@ -80,9 +154,7 @@ engine::symbol_state& engine::state_for(const std::string& symbol) {
   if (it != symbols_.end()) return it->second;
   symbol_state st;
   st.exchange = rules_->exchange_for(symbol);
-  const auto& specs = rules_->config().rules;
-  st.rules.resize(specs.size());
-  for (std::size_t i = 0; i < specs.size(); ++i) st.rules[i].rule = specs[i].name;
+  init_rule_states(st);
   return symbols_.emplace(symbol, std::move(st)).first->second;
 }
 
@@ -99,37 +171,94 @@ void engine::process(const event& e, std::vector<alert>& out) {
   ++stats_.events;
   const time_ns t = event_time(e);
   if (t > stats_.watermark) stats_.watermark = t;
+  emit_due_digests(out, false);
   if (const auto* tr = std::get_if<trade>(&e)) {
     ++stats_.trades;
-    observe_price(tr->symbol, tr->price, tr->time, tr->time, out);
+    observe_price(tr->symbol, tr->id, tr->price, tr->time, tr->time, out);
+    symbol_state& st = state_for(tr->symbol);
+    if (!st.has_bars) observe_volume(tr->symbol, st, tr->size, tr->time, out);
   } else if (const auto* b = std::get_if<bar>(&e)) {
     ++stats_.bars;
     // A minute bar is known at its end; its close belongs to the session of its last instant.
     // Updated bars revise a minute already seen and daily bars repeat the running day, so
-    // neither is a new price observation.
+    // neither is a new observation.
     if (b->kind == bar_kind::minute || b->kind == bar_kind::second) {
-      observe_price(b->symbol, b->close, b->end, b->end - 1, out);
+      symbol_state& st = state_for(b->symbol);
+      st.has_bars = true;
+      observe_volume(b->symbol, st, b->volume, b->end - 1, out);
+      observe_price(b->symbol, 0, b->close, b->end, b->end - 1, out);
     }
   } else if (const auto* n = std::get_if<news>(&e)) {
     ++stats_.news;
-    news_.add(*n, *rules_);
+    on_news(*n, out);
   } else if (std::holds_alternative<quote>(e)) {
     ++stats_.quotes;
+  } else if (const auto* s = std::get_if<trading_status>(&e)) {
+    ++stats_.statuses;
+    on_status(*s, out);
+  } else if (const auto* l = std::get_if<luld_band>(&e)) {
+    ++stats_.other;
+    symbol_state& st = state_for(l->symbol);
+    st.luld_up = l->limit_up;
+    st.luld_down = l->limit_down;
+  } else if (const auto* c = std::get_if<trade_correction>(&e)) {
+    ++stats_.other;
+    on_correction(c->symbol, c->original_id, c->corrected_price, c->corrected_id);
+  } else if (const auto* x = std::get_if<trade_cancel>(&e)) {
+    ++stats_.other;
+    on_correction(x->symbol, x->id, std::nullopt, 0);
   } else {
     ++stats_.other;
   }
 }
 
-void engine::observe_price(const std::string& symbol, double price, time_ns t,
+void engine::flush(std::vector<alert>& out) { emit_due_digests(out, true); }
+
+// ---------------------------------------------------------------------------------------------
+// Price observations
+
+void engine::observe_price(const std::string& symbol, std::int64_t id, double price, time_ns t,
                            time_ns session_time, std::vector<alert>& out) {
   symbol_state& st = state_for(symbol);
+  if (id != 0 && std::any_of(st.recent.begin(), st.recent.end(),
+                             [&](const print& p) { return p.id == id; })) {
+    ++stats_.duplicates;
+    return;
+  }
   if (t < st.last_time) {
     ++stats_.out_of_order;
     return;
   }
+  print p{id, price, t, false};
+  const double outlier = rules_->config().outlier_pct;
+  auto far_from = [&](double reference) {
+    return reference > 0 && std::fabs(price / reference - 1.0) * 100.0 >= outlier;
+  };
+  if (st.held) {
+    const print held = *st.held;
+    st.held.reset();
+    if (std::fabs(price / held.price - 1.0) * 100.0 < outlier / 2) {
+      // The next print agrees with the jump: it was real.
+      accept_price(symbol, st, held, held.time - (t - session_time), out);
+    } else {
+      ++stats_.outliers;  // a lone bad tick: forgotten, it never moved anything
+    }
+  }
+  if (far_from(st.last_price)) {
+    st.held = p;
+    return;
+  }
+  accept_price(symbol, st, p, session_time, out);
+}
+
+void engine::accept_price(const std::string& symbol, symbol_state& st, const print& accepted,
+                          time_ns session_time, std::vector<alert>& out) {
   const exchange_calendar& cal = rules_->calendars()[st.exchange];
+  const double price = accepted.price;
+  const time_ns t = accepted.time;
   const std::int64_t day = cal.local_day(session_time);
   const session_kind session = cal.session_at(session_time);
+  const bool regular = session == session_kind::regular;
 
   // The previous close is the last regular-session price of the most recent earlier trading
   // day, learned from the stream itself, so a capture that starts the day before needs nothing
@@ -140,152 +269,751 @@ void engine::observe_price(const std::string& symbol, double price, time_ns t,
     st.prev_close_day = st.last_regular_day;
     st.prev_close_time = st.last_regular_time;
   }
-  if (session == session_kind::regular) {
+  if (regular) {
     st.last_regular_price = price;
     st.last_regular_day = day;
     st.last_regular_time = t;
   }
   st.last_price = price;
   st.last_time = t;
+  print remembered = accepted;
+  remembered.regular = regular;
+  st.recent.push_back(remembered);
+  if (st.recent.size() > k_recent_prints) st.recent.pop_front();
 
   const auto& specs = rules_->config().rules;
-  const std::size_t first_new = out.size();
+  fresh_.clear();
   for (std::size_t r = 0; r < specs.size(); ++r) {
-    if (!session_allowed(specs[r], session) || !rules_->rule_applies(r, symbol)) continue;
-    switch (specs[r].kind) {
+    const rule_spec& spec = specs[r];
+    if (!session_allowed(spec, session) || !rules_->rule_applies(r, symbol)) continue;
+    rule_state& rs = st.rules[r];
+    signal up, down;
+    bool day_scoped = true;
+    switch (spec.kind) {
       case rule_kind::prev_close_move:
-        eval_prev_close(r, symbol, st, price, t, day, out);
+      case rule_kind::unexplained_move:
+        eval_prev_close(spec, st, price, day, up, down);
         break;
       case rule_kind::window_move:
-        eval_window(r, symbol, st, price, t, out);
+        eval_window(spec, rs, st, price, t, up, down);
+        day_scoped = false;
         break;
+      case rule_kind::zscore_move:
+        eval_zscore(spec, rs, st, price, t, up, down);
+        day_scoped = false;
+        break;
+      case rule_kind::opening_gap:
+        eval_gap(spec, rs, st, price, t, day, regular, up, down);
+        break;
+      case rule_kind::price_limit:
+        eval_limit(spec, st, symbol, price, day, up, down);
+        break;
+      case rule_kind::luld:
+        eval_luld(st, price, up, down);
+        day_scoped = false;
+        break;
+      case rule_kind::basket_breadth:
+        eval_breadth(r, symbol, st, price, t, day, out);
+        continue;
+      case rule_kind::volume_spike:
+      case rule_kind::trading_halt:
+        continue;  // driven by volume and status events, not by prices
     }
+    static const std::vector<std::string> k_no_members;
+    apply(rs.up, r, symbol, &st, up, true, price, t, day, day_scoped, k_no_members, {}, out);
+    apply(rs.down, r, symbol, &st, down, false, price, t, day, day_scoped, k_no_members, {}, out);
   }
   // One print, one message per direction: when several rules fire on the same observation in
   // the same direction, the first configured rule speaks and the others are counted.
-  for (std::size_t i = first_new + 1; i < out.size();) {
-    const bool repeats = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(first_new),
-                                     out.begin() + static_cast<std::ptrdiff_t>(i),
-                                     [&](const alert& a) { return a.direction == out[i].direction; });
-    if (repeats) {
-      out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+  std::vector<fresh_alert> fresh = std::move(fresh_);
+  fresh_.clear();
+  std::set<std::string> spoken;
+  for (auto& f : fresh) {
+    const bool firing = f.a.status == alert_status::firing;
+    if (firing && !f.a.direction.empty() &&
+        !spoken.insert(f.a.direction + '\x1f' + (f.a.symbol.empty() ? f.a.name : f.a.symbol)).second) {
       ++stats_.suppressed;
-      --stats_.alerts;
-    } else {
-      ++i;
+      ++stats_.suppressed_duplicate;
+      continue;  // the trigger stays unannounced unless a later escalation speaks
     }
+    if (firing && f.tr) remember_announcement(*f.tr, f.a);
+    const bool announced = emit(f.rule, std::move(f.a), out);
+    if (firing && f.tr && !announced) f.tr->announced = false;  // held for a storm digest
   }
 }
 
-void engine::eval_prev_close(std::size_t r, const std::string& symbol, symbol_state& st,
-                             double price, time_ns t, std::int64_t day, std::vector<alert>& out) {
+void engine::eval_prev_close(const rule_spec& r, const symbol_state& st, double price,
+                             std::int64_t day, signal& up, signal& down) const {
   if (st.prev_close <= 0 || st.prev_close_day >= day) return;
-  const rule_spec& spec = rules_->config().rules[r];
-  rule_state& rs = st.rules[r];
-  if (rs.day != day) {
-    rs.day = day;
-    rs.fired_up = rs.fired_down = -1;
-  }
   const double change = (price / st.prev_close - 1.0) * 100.0;
-  const double magnitude = std::fabs(change);
-  // Highest level reached: 0 is the threshold, then each escalation level.
-  int level = -1;
-  if (magnitude >= spec.threshold_pct) {
-    level = 0;
-    for (std::size_t i = 0; i < spec.escalation_pct.size(); ++i) {
-      if (magnitude >= spec.escalation_pct[i]) level = static_cast<int>(i) + 1;
-    }
-  }
-  if (level < 0) return;
-  int& fired = change > 0 ? rs.fired_up : rs.fired_down;
-  if (level <= fired) {
-    ++stats_.suppressed;
-    return;
-  }
-  fired = level;
-  const double level_pct = level == 0 ? spec.threshold_pct : spec.escalation_pct[level - 1];
-  const exchange_calendar& cal = rules_->calendars()[st.exchange];
-  baseline base;
-  base.kind = "prev_close";
-  base.price = st.prev_close;
-  base.time = st.prev_close_time;
-  base.description = "previous close " + format_price(st.prev_close) + " (" +
-                     format_date(st.prev_close_day) + ", " + cal.spec().mic + ")";
-  out.push_back(make_price_alert(r, symbol, st, price, change, level_pct, t, std::move(base)));
-  ++stats_.alerts;
+  up.change_pct = down.change_pct = change;
+  up.base.kind = down.base.kind = "prev_close";
+  up.base.price = down.base.price = st.prev_close;
+  up.base.time = down.base.time = st.prev_close_time;
+  up.level = level_for(r, change);
+  down.level = level_for(r, -change);
+  up.level_pct = level_pct(r, up.level);
+  down.level_pct = level_pct(r, down.level);
+  up.rearm = change < r.threshold_pct - r.rearm_margin_pct;
+  down.rearm = -change < r.threshold_pct - r.rearm_margin_pct;
 }
 
-void engine::eval_window(std::size_t r, const std::string& symbol, symbol_state& st, double price,
-                         time_ns t, std::vector<alert>& out) {
-  const rule_spec& spec = rules_->config().rules[r];
-  rule_state& rs = st.rules[r];
-  const time_ns horizon = t - spec.window;
+void engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                         time_ns t, signal& up, signal& down) const {
+  const time_ns horizon = t - r.window;
   while (!rs.mins.empty() && rs.mins.front().time < horizon) rs.mins.pop_front();
   while (!rs.maxs.empty() && rs.maxs.front().time < horizon) rs.maxs.pop_front();
   while (!rs.mins.empty() && rs.mins.back().price >= price) rs.mins.pop_back();
   while (!rs.maxs.empty() && rs.maxs.back().price <= price) rs.maxs.pop_back();
   rs.mins.push_back({t, price});
   rs.maxs.push_back({t, price});
+  (void)st;
   const window_point low = rs.mins.front();
   const window_point high = rs.maxs.front();
-  const exchange_calendar& cal = rules_->calendars()[st.exchange];
 
-  const double up = (price / low.price - 1.0) * 100.0;
-  const double down = (price / high.price - 1.0) * 100.0;
-  auto fire = [&](double change, const window_point& ref, const char* kind, time_ns& last_fire) {
-    // A move that keeps going is the same move: one alert per direction per cooldown.
-    const time_ns cooldown = spec.cooldown > 0 ? spec.cooldown : spec.window;
-    if (last_fire != INT64_MIN && t - last_fire < cooldown) {
-      ++stats_.suppressed;
-      return;
-    }
-    last_fire = t;
-    baseline base;
-    base.kind = kind;
-    base.price = ref.price;
-    base.time = ref.time;
-    base.description = std::string(kind == std::string("window_low") ? "low" : "high") + " " +
-                       format_price(ref.price) + " at " + format_local_clock(cal, ref.time) +
-                       " within the last " + format_duration(spec.window);
-    alert a = make_price_alert(r, symbol, st, price, change, spec.threshold_pct, t, std::move(base));
-    a.window = spec.window;
-    out.push_back(std::move(a));
-    ++stats_.alerts;
-  };
-  if (up >= spec.threshold_pct) fire(up, low, "window_low", rs.last_fire_up);
-  if (-down >= spec.threshold_pct) fire(down, high, "window_high", rs.last_fire_down);
+  const double rise = (price / low.price - 1.0) * 100.0;
+  const double fall = (price / high.price - 1.0) * 100.0;
+  up.change_pct = rise;
+  up.level = level_for(r, rise);
+  up.level_pct = level_pct(r, up.level);
+  up.rearm = rise < r.threshold_pct - r.rearm_margin_pct;
+  up.base.kind = "window_low";
+  up.base.price = low.price;
+  up.base.time = low.time;
+  down.change_pct = fall;
+  down.level = level_for(r, -fall);
+  down.level_pct = level_pct(r, down.level);
+  down.rearm = -fall < r.threshold_pct - r.rearm_margin_pct;
+  down.base.kind = "window_high";
+  down.base.price = high.price;
+  down.base.time = high.time;
 }
 
-alert engine::make_price_alert(std::size_t r, const std::string& symbol, const symbol_state& st,
-                               double price, double change_pct, double level, time_ns t,
-                               baseline base) const {
+void engine::eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                         time_ns t, signal& up, signal& down) const {
+  // One-minute returns form the symbol's own volatility baseline.
+  minute_stats& ms = rs.minutes;
+  const std::int64_t minute = t / k_ns_per_min;
+  if (minute != ms.minute) {
+    if (ms.minute != INT64_MIN) {
+      const bool contiguous = (minute - ms.minute) * k_ns_per_min <= k_zscore_max_gap;
+      if (ms.prev_close > 0 && contiguous) {
+        const double ret = ms.minute_close / ms.prev_close - 1.0;
+        ms.returns.push_back(ret);
+        ms.sum += ret;
+        ms.sum_sq += ret * ret;
+        while (ms.returns.size() > r.history) {
+          const double old = ms.returns.front();
+          ms.returns.pop_front();
+          ms.sum -= old;
+          ms.sum_sq -= old * old;
+        }
+      }
+      ms.prev_close = ms.minute_close;
+    }
+    ms.minute = minute;
+  }
+  ms.minute_close = price;
+
+  // The reference: the last price at or before the window's start.
+  rs.points.push_back({t, price});
+  const time_ns horizon = t - r.window;
+  while (rs.points.size() > 1 && rs.points[1].time <= horizon) rs.points.pop_front();
+  const window_point ref = rs.points.front();
+  if (ms.returns.size() < r.min_history || ref.time > horizon) return;
+
+  const double n = static_cast<double>(ms.returns.size());
+  const double mean = ms.sum / n;
+  const double variance = std::max(ms.sum_sq / n - mean * mean, 0.0);
+  const double sigma = std::max(std::sqrt(variance), 1e-6);
+  const double minutes = static_cast<double>(r.window) / static_cast<double>(k_ns_per_min);
+  const double move = price / ref.price - 1.0;
+  const double z = move / (sigma * std::sqrt(minutes));
+  (void)st;
+  const double move_pct = move * 100.0;
+  up.change_pct = down.change_pct = move_pct;
+  for (signal* sig : {&up, &down}) {
+    sig->base.kind = "zscore";
+    sig->base.price = ref.price;
+    sig->base.time = ref.time;
+    sig->extra = signal::note::zscore;
+    sig->x = sigma;
+    sig->y = z;
+    sig->n = ms.returns.size();
+  }
+  up.level = (z >= r.z_threshold && move_pct >= r.threshold_pct) ? 0 : -1;
+  down.level = (-z >= r.z_threshold && -move_pct >= r.threshold_pct) ? 0 : -1;
+  up.level_pct = down.level_pct = r.threshold_pct;
+  up.rearm = z < r.z_threshold / 2;
+  down.rearm = -z < r.z_threshold / 2;
+}
+
+void engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                      time_ns t, std::int64_t day, bool regular, signal& up, signal& down) const {
+  if (!regular) return;
+  if (rs.gap_day != day) {
+    rs.gap_day = day;
+    rs.gap_open = price;
+    rs.gap_time = t;
+  }
+  if (st.prev_close <= 0 || st.prev_close_day >= day) return;
+  // A gap is judged at the open and must still stand (at least half of it) on later prints,
+  // within the first 30 minutes.
+  if (t - rs.gap_time > 30 * k_ns_per_min) return;
+  const double gap = (rs.gap_open / st.prev_close - 1.0) * 100.0;
+  const double now = (price / st.prev_close - 1.0) * 100.0;
+  for (signal* sig : {&up, &down}) {
+    sig->base.kind = "prev_close";
+    sig->base.price = st.prev_close;
+    sig->base.time = st.prev_close_time;
+    sig->extra = signal::note::gap;
+    sig->x = rs.gap_open;
+  }
+  up.change_pct = down.change_pct = gap;
+  up.level_pct = down.level_pct = r.threshold_pct;
+  up.level = (gap >= r.threshold_pct && now >= r.threshold_pct / 2) ? level_for(r, gap) : -1;
+  down.level = (-gap >= r.threshold_pct && -now >= r.threshold_pct / 2) ? level_for(r, -gap) : -1;
+}
+
+void engine::eval_limit(const rule_spec& r, const symbol_state& st, const std::string& symbol,
+                        double price, std::int64_t day, signal& up, signal& down) const {
+  (void)r;
+  if (st.prev_close <= 0 || st.prev_close_day >= day) return;
+  const std::optional<double> pct = rules_->price_limit_pct(symbol);
+  if (!pct) return;
+  // Limit prices are rounded to the tick (0.01), so "at the limit" is within half a tick.
+  const double limit_up = round_cents(st.prev_close * (1.0 + *pct / 100.0));
+  const double limit_down = round_cents(st.prev_close * (1.0 - *pct / 100.0));
+  const bool at_up = price >= limit_up - 0.005;
+  const bool at_down = price <= limit_down + 0.005;
+  const double change = (price / st.prev_close - 1.0) * 100.0;
+  for (signal* sig : {&up, &down}) {
+    sig->base.kind = "prev_close";
+    sig->base.price = st.prev_close;
+    sig->base.time = st.prev_close_time;
+    sig->extra = signal::note::limits;
+    sig->x = limit_down;
+    sig->y = limit_up;
+    sig->z = *pct;
+  }
+  up.change_pct = down.change_pct = change;
+  up.level_pct = down.level_pct = *pct;
+  up.level = at_up ? 0 : -1;
+  down.level = at_down ? 0 : -1;
+  up.rearm = !at_up;     // the board re-opened
+  down.rearm = !at_down;
+}
+
+void engine::eval_luld(const symbol_state& st, double price, signal& up, signal& down) const {
+  if (st.luld_up <= 0 || st.luld_down <= 0) return;
+  const bool at_up = price >= st.luld_up;
+  const bool at_down = price <= st.luld_down;
+  const double change = st.prev_close > 0 ? (price / st.prev_close - 1.0) * 100.0 : 0.0;
+  baseline base{"luld_band", at_down ? st.luld_down : st.luld_up, st.last_time,
+                "LULD band " + format_price(st.luld_down) + " - " + format_price(st.luld_up)};
+  if (at_up || at_down) up.base = down.base = base;  // strings only when it holds
+  else up.base.kind = down.base.kind = "luld_band";
+  up.change_pct = down.change_pct = change;
+  up.level = at_up ? 0 : -1;
+  down.level = at_down ? 0 : -1;
+  up.rearm = !at_up;
+  down.rearm = !at_down;
+}
+
+void engine::eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
+                          double price, time_ns t, std::int64_t day, std::vector<alert>& out) {
+  (void)out;
   const rule_spec& spec = rules_->config().rules[r];
-  const exchange_calendar& cal = rules_->calendars()[st.exchange];
   const symbol_info* info = rules_->find_symbol(symbol);
+  if (!info || st.prev_close <= 0 || st.prev_close_day >= day) return;
+  const double change = (price / st.prev_close - 1.0) * 100.0;
+  for (const std::string& basket : info->baskets) {
+    if (!spec.baskets.empty() &&
+        std::find(spec.baskets.begin(), spec.baskets.end(), basket) == spec.baskets.end()) {
+      continue;
+    }
+    basket_state& bs = baskets_[{spec.name, basket}];
+    bs.members[symbol] = {change, t};
+    breadth_ups_.clear();
+    breadth_downs_.clear();
+    double up_sum = 0, down_sum = 0;
+    std::size_t up_near = 0, down_near = 0;  // still within the re-arm margin
+    const double near = spec.threshold_pct - spec.rearm_margin_pct;
+    for (const auto& [member, m] : bs.members) {
+      if (m.time < t - k_breadth_freshness) continue;  // yesterday's moves do not count today
+      if (m.change >= spec.threshold_pct) {
+        breadth_ups_.push_back(member);
+        up_sum += m.change;
+      } else if (m.change <= -spec.threshold_pct) {
+        breadth_downs_.push_back(member);
+        down_sum += m.change;
+      }
+      if (m.change >= near) ++up_near;
+      if (m.change <= -near) ++down_near;
+    }
+    const std::size_t min = spec.min_members;
+    const std::size_t total = rules_->basket_members(basket).size();
+    auto make_signal = [&](std::size_t n, double sum, std::size_t still_near) {
+      signal s;
+      s.level = n >= min ? static_cast<int>(std::min<std::size_t>(n / min - 1, 3)) : -1;
+      s.rearm = still_near < min;  // hysteresis: members must retrace past the margin
+      s.change_pct = n ? sum / static_cast<double>(n) : 0.0;
+      s.level_pct = spec.threshold_pct;
+      s.base.kind = "prev_close";
+      s.extra = signal::note::breadth;
+      s.n = n;
+      s.total = total;
+      return s;
+    };
+    const signal up = make_signal(breadth_ups_.size(), up_sum, up_near);
+    const signal down = make_signal(breadth_downs_.size(), down_sum, down_near);
+    static const std::string k_no_symbol;
+    apply(bs.up, r, k_no_symbol, &st, up, true, price, t, day, true, breadth_ups_, basket, out);
+    apply(bs.down, r, k_no_symbol, &st, down, false, price, t, day, true, breadth_downs_, basket, out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volume, status, corrections, news
+
+void engine::observe_volume(const std::string& symbol, symbol_state& st, double volume, time_ns t,
+                            std::vector<alert>& out) {
+  if (!(volume > 0)) return;
+  const auto& specs = rules_->config().rules;
+  const exchange_calendar& cal = rules_->calendars()[st.exchange];
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    const rule_spec& spec = specs[r];
+    if (spec.kind != rule_kind::volume_spike) continue;
+    if (!session_allowed(spec, cal.session_at(t)) || !rules_->rule_applies(r, symbol)) continue;
+    volume_stats& vs = st.rules[r].volume;
+    const std::int64_t day = cal.local_day(t);
+    const int bucket = static_cast<int>(static_cast<time_ns>(cal.local_minute(t)) * k_ns_per_min /
+                                        spec.bucket);
+    if (day != vs.day || bucket != vs.bucket) {
+      if (vs.day != INT64_MIN) {
+        auto& h = vs.history[vs.bucket];
+        h.push_back(vs.current);
+        if (h.size() > k_volume_days) h.pop_front();
+      }
+      vs.day = day;
+      vs.bucket = bucket;
+      vs.current = 0;
+    }
+    vs.current += volume;
+    const auto it = vs.history.find(bucket);
+    if (it == vs.history.end() || it->second.size() < spec.min_days) continue;
+    double typical = 0;
+    for (double v : it->second) typical += v;
+    typical /= static_cast<double>(it->second.size());
+    if (!(typical > 0) || vs.current < spec.volume_factor * typical) continue;
+    if (vs.fired_day == day && vs.fired_bucket == bucket) {
+      ++stats_.suppressed;
+      ++stats_.suppressed_frequency;
+      continue;
+    }
+    vs.fired_day = day;
+    vs.fired_bucket = bucket;
+    signal sig;
+    sig.level = 0;
+    sig.level_pct = spec.volume_factor;
+    const int start_min = static_cast<int>(static_cast<time_ns>(bucket) * spec.bucket / k_ns_per_min);
+    const int end_min = start_min + static_cast<int>(spec.bucket / k_ns_per_min);
+    char desc[160];
+    std::snprintf(desc, sizeof desc,
+                  "typical volume %s for %02d:%02d-%02d:%02d %s over %zu days", format_number(typical).c_str(),
+                  start_min / 60, start_min % 60, end_min / 60 % 24, end_min % 60,
+                  cal.zone().abbreviation(t).c_str(), it->second.size());
+    sig.base = baseline{"typical_volume", typical, 0, desc};
+    static const std::vector<std::string> k_no_members;
+    alert a = make_alert(r, symbol, &st, sig, "", st.last_price, t, k_no_members, {});
+    a.facts = {{"volume", vs.current}, {"typical_volume", typical},
+               {"ratio", vs.current / typical}};
+    a.summary = compose_summary(a, cal);
+    emit(r, std::move(a), out);
+  }
+}
+
+void engine::on_status(const trading_status& s, std::vector<alert>& out) {
+  symbol_state& st = state_for(s.symbol);
+  const bool halt = is_halt_code(s.status_code);
+  const bool resume = is_resume_code(s.status_code);
+  if ((!halt && !resume) || halt == st.halted) return;
+  st.halted = halt;
+  const auto& specs = rules_->config().rules;
+  const exchange_calendar& cal = rules_->calendars()[st.exchange];
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    if (specs[r].kind != rule_kind::trading_halt || !rules_->rule_applies(r, s.symbol)) continue;
+    trigger& tr = st.rules[r].up;
+    if (halt) {
+      signal sig;
+      sig.level = 0;
+      sig.base = baseline{"status", st.last_price, s.time,
+                          "status " + s.status_code + " (" + s.status_message + "), reason " +
+                              s.reason_code + (s.reason_message.empty() ? "" : " (" + s.reason_message + ")")};
+      static const std::vector<std::string> k_no_members;
+      alert a = make_alert(r, s.symbol, &st, sig, "", st.last_price, s.time, k_no_members, {});
+      a.level = severity::critical;
+      a.summary = compose_summary(a, cal);
+      tr.firing = true;
+      tr.fingerprint = a.fingerprint;
+      remember_announcement(tr, a);
+      tr.announced = emit(r, std::move(a), out);
+    } else if (tr.firing) {
+      tr.firing = false;
+      if (tr.announced) {
+        emit(r, make_resolved(r, s.symbol, &st, tr, 0, st.last_price, s.time,
+                              "trading resumed (" + s.status_code + " " + s.status_message + ")"),
+             out);
+      }
+      tr.announced = false;
+    }
+  }
+}
+
+void engine::on_correction(const std::string& symbol, std::int64_t id,
+                           std::optional<double> price, std::int64_t new_id) {
+  auto sit = symbols_.find(symbol);
+  if (sit == symbols_.end() || id == 0) return;
+  symbol_state& st = sit->second;
+  if (st.held && st.held->id == id) {
+    if (price) st.held->price = *price;
+    else st.held.reset();
+    return;
+  }
+  auto it = std::find_if(st.recent.begin(), st.recent.end(), [&](const print& p) { return p.id == id; });
+  if (it == st.recent.end()) return;  // too old to matter, or never seen
+  const bool was_last = std::next(it) == st.recent.end();
+  const bool was_regular_last = it->time == st.last_regular_time;
+  if (price && *price > 0 && std::isfinite(*price)) {
+    it->price = *price;
+    if (new_id != 0) it->id = new_id;
+    ++stats_.corrections;
+  } else {
+    st.recent.erase(it);
+    ++stats_.cancels;
+  }
+  if (was_last && !st.recent.empty()) st.last_price = st.recent.back().price;
+  if (was_regular_last) {
+    for (auto r = st.recent.rbegin(); r != st.recent.rend(); ++r) {
+      if (r->regular) {
+        st.last_regular_price = r->price;
+        st.last_regular_time = r->time;
+        break;
+      }
+    }
+  }
+  rebuild_windows(st);
+  // A confirmation in progress may rest on the withdrawn print: start it again.
+  for (auto& rs : st.rules) rs.up.pending = rs.down.pending = 0;
+}
+
+void engine::rebuild_windows(symbol_state& st) {
+  const auto& specs = rules_->config().rules;
+  if (st.recent.empty()) return;
+  const time_ns now = st.recent.back().time;
+  for (std::size_t r = 0; r < specs.size() && r < st.rules.size(); ++r) {
+    if (specs[r].kind != rule_kind::window_move && specs[r].kind != rule_kind::zscore_move) continue;
+    rule_state& rs = st.rules[r];
+    rs.mins.clear();
+    rs.maxs.clear();
+    rs.points.clear();
+    for (const print& p : st.recent) {
+      if (p.time < now - specs[r].window) {
+        if (specs[r].kind == rule_kind::zscore_move) rs.points.assign(1, {p.time, p.price});
+        continue;
+      }
+      while (!rs.mins.empty() && rs.mins.back().price >= p.price) rs.mins.pop_back();
+      while (!rs.maxs.empty() && rs.maxs.back().price <= p.price) rs.maxs.pop_back();
+      rs.mins.push_back({p.time, p.price});
+      rs.maxs.push_back({p.time, p.price});
+      rs.points.push_back({p.time, p.price});
+    }
+  }
+}
+
+void engine::on_news(const news& n, std::vector<alert>& out) {
+  if (!news_.add(n, *rules_)) return;
+  const auto& policy = rules_->config().news;
+  // A direct headline that arrives after a move (within the lookahead) is cited in a
+  // follow-up with the same fingerprint, so the desk learns the likely cause.
+  for (const auto& m : news_.last_matches().entities) {
+    if (m.how == link_kind::theme) continue;
+    auto sit = symbols_.find(m.symbol);
+    if (sit == symbols_.end()) continue;
+    symbol_state& st = sit->second;
+    while (!st.recent_alerts.empty() &&
+           st.recent_alerts.front().time < stats_.watermark - policy.lookahead - policy.lookback) {
+      st.recent_alerts.pop_front();
+    }
+    for (auto& ra : st.recent_alerts) {
+      if (n.time > ra.time + policy.lookahead || n.time < ra.time - policy.lookback) continue;
+      if (std::find(ra.cited.begin(), ra.cited.end(), n.id) != ra.cited.end()) continue;
+      if (n.time <= ra.time) continue;  // was there at the time: already considered
+      ra.cited.push_back(n.id);
+      alert a = ra.snapshot;
+      a.follow_up_of = ra.id;
+      a.id = stable_hash_hex(ra.id + "\x1f" "follow_up\x1f" + n.id);
+      a.event_time = std::max(n.time, ra.time);
+      a.headlines = news_.cite(m.symbol, ra.time - policy.lookback, a.event_time,
+                               policy.max_citations, *rules_);
+      a.summary = "follow-up: " + compose_summary(a, rules_->calendars()[st.exchange]);
+      ++stats_.follow_ups;
+      const std::size_t rule = ra.rule;
+      emit(rule, std::move(a), out);
+      break;  // one follow-up per headline per symbol
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const symbol_state* st,
+                   const signal& sig, bool up, double price, time_ns t, std::int64_t day,
+                   bool day_scoped, const std::vector<std::string>& basket_symbols,
+                   const std::string& basket, std::vector<alert>& out) {
+  (void)out;
+  const rule_spec& spec = rules_->config().rules[r];
+  const std::string& who = symbol.empty() ? basket : symbol;
+  if (tr.day != day) {
+    if (day_scoped && tr.firing) {
+      // A new session means a new baseline: yesterday's condition is over.
+      if (tr.announced) {
+        fresh_.push_back({r, make_resolved(r, who, st, tr, sig.change_pct, price, t,
+                                           "a new trading day started"), nullptr});
+      }
+    }
+    if (day_scoped) tr = trigger{};
+    tr.day = day;
+    tr.fires_today = 0;
+  }
+  if (sig.level < 0) {
+    if (tr.pending > 0) {
+      ++stats_.unconfirmed;
+      tr.pending = 0;
+    }
+    if (tr.firing && sig.rearm) {
+      tr.firing = false;
+      tr.level = -1;
+      if (tr.announced) {
+        fresh_.push_back({r, make_resolved(r, who, st, tr, sig.change_pct, price, t, "the move retraced"),
+                          nullptr});
+      }
+      tr.announced = false;
+    }
+    return false;
+  }
+
+  bool would_fire = false;
+  std::uint64_t* reason = &stats_.suppressed_frequency;
+  switch (spec.frequency) {
+    case trigger_frequency::on_cross:
+      if (!tr.firing) {
+        would_fire = t >= tr.cooling_until;
+        reason = &stats_.suppressed_cooldown;
+      } else {
+        would_fire = sig.level > tr.level;  // escalation never waits for a cooldown
+      }
+      break;
+    case trigger_frequency::once:
+      would_fire = tr.fires_today == 0;
+      break;
+    case trigger_frequency::once_per_bar:
+      would_fire = tr.last_fire == INT64_MIN || t / spec.bar != tr.last_fire / spec.bar;
+      break;
+    case trigger_frequency::every_time:
+      would_fire = tr.last_fire == INT64_MIN || t - tr.last_fire >= spec.min_interval;
+      break;
+  }
+  if (!would_fire) {
+    ++stats_.suppressed;
+    ++*reason;
+    tr.pending = 0;
+    return false;
+  }
+  // A single print never fires by itself: later observations must agree.
+  if (tr.pending < spec.confirm) {
+    ++tr.pending;
+    return false;
+  }
+  tr.pending = 0;
+
+  alert a = make_alert(r, symbol, st, sig, up ? "up" : "down", price, t, basket_symbols, basket);
+  const bool escalation = tr.firing;
+  tr.firing = true;
+  tr.level = std::max(tr.level, sig.level);
+  tr.fingerprint = a.fingerprint;
+  tr.last_change = sig.change_pct;
+  if (spec.kind == rule_kind::unexplained_move && !a.headlines.empty()) {
+    ++stats_.suppressed;
+    ++stats_.suppressed_explained;
+    return false;
+  }
+  ++tr.fires_today;
+  tr.last_fire = t;
+  if (!escalation) {
+    const bool window_kind = spec.kind == rule_kind::window_move || spec.kind == rule_kind::zscore_move;
+    double cooldown = static_cast<double>(
+        spec.cooldown > 0 ? spec.cooldown : (window_kind ? spec.window : 30 * k_ns_per_min));
+    cooldown *= std::pow(spec.cooldown_backoff, std::max(0, tr.fires_today - 1));
+    tr.cooling_until = t + static_cast<time_ns>(std::min(cooldown, 1e18));
+  }
+  fresh_.push_back({r, std::move(a), &tr});
+  return true;
+}
+
+alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_state* st,
+                         const signal& sig, const char* direction, double price, time_ns t,
+                         const std::vector<std::string>& basket_symbols,
+                         const std::string& basket) const {
+  const rule_spec& spec = rules_->config().rules[r];
+  const exchange_calendar& cal = rules_->calendars()[st ? st->exchange : 0];
+  const symbol_info* info = symbol.empty() ? nullptr : rules_->find_symbol(symbol);
+  const auto& policy = rules_->config().news;
   alert a;
-  a.kind = spec.kind == rule_kind::window_move ? "fast_move" : "move";
+  a.kind = alert_kind(spec.kind);
   a.rule = spec.name;
   a.symbol = symbol;
-  a.symbols = {symbol};
-  a.name = info ? info->name : std::string();
+  a.symbols = symbol.empty() ? basket_symbols : std::vector<std::string>{symbol};
+  a.name = info ? info->name : basket;
   a.exchange = cal.spec().mic;
   a.time_zone = cal.spec().time_zone;
   a.utc_offset_s = cal.zone().utc_offset(t);
-  a.change_pct = change_pct;
-  a.direction = change_pct > 0 ? "up" : "down";
+  if (is_price_kind(spec.kind) && !(spec.kind == rule_kind::luld && st && st->prev_close <= 0)) {
+    a.change_pct = sig.change_pct;
+  }
+  a.direction = direction;
   a.price = price;
-  a.threshold_pct = level;
+  a.threshold_pct = sig.level_pct;
   a.event_time = t;
-  a.level = std::fabs(change_pct) >= spec.critical_pct ? severity::critical : severity::warning;
-  a.base = std::move(base);
-  a.fingerprint = stable_hash_hex(a.rule + '\x1f' + symbol + '\x1f' + a.direction + '\x1f' + a.base->kind);
-  a.id = stable_hash_hex(a.fingerprint + '\x1f' + std::to_string(t) + '\x1f' + std::to_string(level));
-  attach_citations(a);
+  a.window = spec.kind == rule_kind::window_move || spec.kind == rule_kind::zscore_move ? spec.window : 0;
+  const bool critical = std::fabs(sig.change_pct) >= spec.critical_pct ||
+                        spec.kind == rule_kind::price_limit || spec.kind == rule_kind::trading_halt;
+  a.level = spec.kind == rule_kind::volume_spike ? severity::info
+            : critical                          ? severity::critical
+                                                : severity::warning;
+  a.base = sig.base;
+  if (a.base->description.empty()) a.base->description = describe_baseline(spec, st, sig, basket);
+  const std::string& who = symbol.empty() ? basket : symbol;
+  a.fingerprint = stable_hash_hex(a.rule + '\x1f' + who + '\x1f' + a.direction + '\x1f' + a.base->kind);
+  a.id = stable_hash_hex(a.fingerprint + '\x1f' + std::to_string(t) + '\x1f' +
+                         std::to_string(sig.level_pct));
+  if (!symbol.empty()) {
+    a.headlines = news_.cite(symbol, t - policy.lookback, t, policy.max_citations, *rules_);
+  } else {
+    std::vector<citation> all;
+    for (const auto& member : basket_symbols) {
+      auto c = news_.cite(member, t - policy.lookback, t, policy.max_citations, *rules_);
+      all.insert(all.end(), c.begin(), c.end());
+    }
+    sort_citations(all, policy.max_citations);
+    a.headlines = std::move(all);
+  }
+  a.summary = compose_summary(a, cal);
+  return a;
+}
 
-  std::string s = symbol;
-  if (info && info->name != symbol) s += " (" + info->name + ")";
-  s += " " + format_pct(change_pct) + " vs " + a.base->description + ": " + format_price(price) +
-       " at " + format_local_clock(cal, t) + " (" + format_rfc3339_s(t).substr(11, 5) + "Z)";
+alert engine::make_resolved(std::size_t r, const std::string& who, const symbol_state* st,
+                            const trigger& tr, double change, double price, time_ns t,
+                            const std::string& why) const {
+  const rule_spec& spec = rules_->config().rules[r];
+  const exchange_calendar& cal = rules_->calendars()[st ? st->exchange : 0];
+  alert a;
+  a.status = alert_status::resolved;
+  a.kind = alert_kind(spec.kind);
+  a.rule = spec.name;
+  const bool is_symbol = spec.kind != rule_kind::basket_breadth;
+  a.symbol = is_symbol ? who : std::string();
+  if (is_symbol) a.symbols = {who};
+  a.name = is_symbol ? std::string() : who;
+  a.exchange = cal.spec().mic;
+  a.time_zone = cal.spec().time_zone;
+  a.utc_offset_s = cal.zone().utc_offset(t);
+  if (is_price_kind(spec.kind)) a.change_pct = change;
+  // Same labels as the firing (direction, severity), so receivers such as Alertmanager can end
+  // exactly the alert that fired.
+  a.level = tr.announced_level;
+  a.direction = tr.announced_direction;
+  a.event_time = t;
+  a.price = price;
+  // The resolve states the same baseline and window as the firing it ends.
+  a.base = tr.announced_base;
+  a.window = tr.announced_window;
+  a.threshold_pct = tr.announced_threshold_pct;
+  a.fingerprint = tr.fingerprint;
+  a.id = stable_hash_hex(tr.fingerprint + "\x1f" "resolved\x1f" + std::to_string(t));
+  a.summary = who + " " + spec.name + " resolved: " + why + " (" + format_local_clock(cal, t) + ")";
+  return a;
+}
+
+std::string engine::describe_baseline(const rule_spec& spec, const symbol_state* st,
+                                      const signal& sig, const std::string& basket) const {
+  const exchange_calendar& cal = rules_->calendars()[st ? st->exchange : 0];
+  const baseline& b = sig.base;
+  char buf[200];
+  switch (sig.extra) {
+    case signal::note::breadth:
+      std::snprintf(buf, sizeof buf,
+                    "each member's previous close; %zu of %zu members of %s moved at least %g%%",
+                    sig.n, sig.total, basket.c_str(), spec.threshold_pct);
+      return buf;
+    case signal::note::zscore:
+      std::snprintf(buf, sizeof buf, "; one-minute volatility %.3f%% over %zu returns; z %+.1f",
+                    sig.x * 100.0, sig.n, sig.y);
+      return "price " + format_price(b.price) + " at " + format_local_clock(cal, b.time) + " (" +
+             format_duration(spec.window) + " earlier)" + buf;
+    default:
+      break;
+  }
+  if (b.kind == "window_low" || b.kind == "window_high") {
+    return std::string(b.kind == "window_low" ? "low " : "high ") + format_price(b.price) +
+           " at " + format_local_clock(cal, b.time) + " within the last " +
+           format_duration(spec.window);
+  }
+  std::string d = "previous close " + format_price(b.price);
+  if (st) d += " (" + format_date(st->prev_close_day) + ", " + cal.spec().mic + ")";
+  if (sig.extra == signal::note::limits) {
+    std::snprintf(buf, sizeof buf, "; limits %s / %s (±%g%%)", format_price(sig.x).c_str(),
+                  format_price(sig.y).c_str(), sig.z);
+    d += buf;
+  } else if (sig.extra == signal::note::gap) {
+    d += "; opened at " + format_price(sig.x);
+  }
+  return d;
+}
+
+std::string engine::compose_summary(const alert& a, const exchange_calendar& cal) const {
+  std::string s;
+  const std::string when = format_local_clock(cal, a.event_time) + " (" +
+                           format_rfc3339_s(a.event_time).substr(11, 5) + "Z)";
+  if (a.kind == "basket_move") {
+    s = a.name + ": " + std::to_string(a.symbols.size()) + " members " +
+        (a.direction == "up" ? "up" : "down") + " at least " + format_pct(a.threshold_pct).substr(1) +
+        " vs their previous closes, average " + format_pct(a.change_pct.value_or(0)) + " (";
+    for (std::size_t i = 0; i < a.symbols.size(); ++i) s += (i ? ", " : "") + a.symbols[i];
+    s += ") at " + when;
+  } else if (a.kind == "halt") {
+    s = a.symbol + " trading halted at " + when + ": " + (a.base ? a.base->description : "");
+  } else if (a.kind == "volume_spike") {
+    double volume = 0, ratio = 0;
+    for (const auto& [k, v] : a.facts) {
+      if (k == "volume") volume = v;
+      if (k == "ratio") ratio = v;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1fx", ratio);
+    s = a.symbol + " volume " + format_number(volume) + ", " + buf + " the " +
+        (a.base ? a.base->description : "") + ", at " + when;
+  } else {
+    s = a.symbol;
+    if (!a.name.empty() && a.name != a.symbol) s += " (" + a.name + ")";
+    if (a.kind == "limit_hit") s += a.direction == "up" ? " at limit-up" : " at limit-down";
+    if (a.kind == "luld") s += a.direction == "up" ? " at the LULD upper band" : " at the LULD lower band";
+    if (a.kind == "gap") s += " gapped";
+    if (a.change_pct) s += " " + format_pct(*a.change_pct);
+    if (a.base) s += " vs " + a.base->description;
+    s += ": " + format_price(a.price) + " at " + when;
+  }
   if (a.headlines.empty()) {
     s += "; no linked headline yet";
   } else {
@@ -293,18 +1021,93 @@ alert engine::make_price_alert(std::size_t r, const std::string& symbol, const s
     s += top.how == link_kind::theme ? "; possible cause (" + top.theme + " theme): "
                                      : "; likely cause: ";
     s += top.headline;
-    if (a.headlines.size() > 1) {
-      s += " (+" + std::to_string(a.headlines.size() - 1) + " more)";
-    }
+    if (a.headlines.size() > 1) s += " (+" + std::to_string(a.headlines.size() - 1) + " more)";
   }
-  a.summary = std::move(s);
-  return a;
+  return s;
 }
 
-void engine::attach_citations(alert& a) const {
-  const auto& policy = rules_->config().news;
-  a.headlines = news_.cite(a.symbol, a.event_time - policy.lookback, a.event_time,
-                           policy.max_citations, *rules_);
+void engine::remember_announcement(trigger& tr, const alert& a) {
+  tr.announced = true;
+  tr.announced_base = a.base.value_or(baseline{});
+  tr.announced_window = a.window;
+  tr.announced_threshold_pct = a.threshold_pct;
+  tr.announced_direction = a.direction;
+  tr.announced_level = a.level;
+}
+
+bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {
+  if (a.status == alert_status::resolved) {
+    ++stats_.resolved;
+    out.push_back(std::move(a));
+    return true;
+  }
+  const storm_spec& budget = rules_->config().storm;
+  storm_state& storm = storms_[a.rule];
+  while (!storm.fired.empty() && storm.fired.front() <= a.event_time - budget.window) {
+    storm.fired.pop_front();
+  }
+  if (storm.fired.size() >= budget.max_alerts) {
+    // A burst rolls into a digest, never into silence.
+    if (storm.held.empty()) storm.digest_start = a.event_time;
+    storm.held.push_back(std::move(a));
+    ++stats_.suppressed;
+    ++stats_.suppressed_storm;
+    return false;
+  }
+  storm.fired.push_back(a.event_time);
+  ++stats_.alerts;
+  if (!a.symbol.empty() && a.follow_up_of.empty()) remember_for_follow_up(a.symbol, r, a);
+  out.push_back(std::move(a));
+  return true;
+}
+
+void engine::emit_due_digests(std::vector<alert>& out, bool all) {
+  const time_ns window = rules_->config().storm.window;
+  for (auto& [rule, storm] : storms_) {
+    if (storm.held.empty()) continue;
+    if (!all && stats_.watermark < storm.digest_start + window) continue;
+    alert d;
+    d.kind = "digest";
+    d.rule = rule;
+    d.level = severity::warning;
+    std::set<std::string> names;
+    std::string list;
+    for (const auto& h : storm.held) {
+      for (const auto& s : h.symbols) names.insert(s);
+      if (list.size() < 600) {
+        list += (list.empty() ? "" : ", ") + (h.symbol.empty() ? h.name : h.symbol);
+        if (h.change_pct) list += " " + format_pct(*h.change_pct);
+      }
+      d.event_time = std::max(d.event_time, h.event_time);
+    }
+    d.symbols.assign(names.begin(), names.end());
+    d.fingerprint = stable_hash_hex(rule + "\x1f" "digest");
+    d.id = stable_hash_hex(d.fingerprint + '\x1f' + std::to_string(storm.digest_start));
+    d.facts = {{"alerts", static_cast<double>(storm.held.size())}};
+    d.summary = std::to_string(storm.held.size()) + " more " + rule + " alerts within " +
+                format_duration(window) + " rolled into this digest: " + list;
+    storm.held.clear();
+    storm.digest_start = INT64_MIN;
+    ++stats_.digests;
+    ++stats_.alerts;
+    out.push_back(std::move(d));
+  }
+}
+
+void engine::remember_for_follow_up(const std::string& symbol, std::size_t r, const alert& a) {
+  auto it = symbols_.find(symbol);
+  if (it == symbols_.end()) return;
+  recent_alert ra;
+  ra.id = a.id;
+  ra.fingerprint = a.fingerprint;
+  ra.rule = r;
+  ra.time = a.event_time;
+  for (const auto& c : a.headlines) ra.cited.push_back(c.id);
+  ra.snapshot = a;
+  auto& list = it->second.recent_alerts;
+  list.push_back(std::move(ra));
+  const time_ns horizon = a.event_time - rules_->config().news.lookahead;
+  while (list.size() > 1 && list.front().time < horizon) list.pop_front();
 }
 
 }  // namespace aftershock::rules

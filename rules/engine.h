@@ -2,11 +2,20 @@
 // the events (a watermark), never from a clock, so a replay makes exactly the alerts a live run
 // made. One thread owns an engine; it takes no locks. Scale comes from sharding symbols across
 // engines, not from sharing one.
+//
+// Pipeline for a price observation (trade or bar close): duplicate and out-of-order checks, an
+// outlier hold (a print far from the last one waits for the next print to agree), market state
+// (previous close learned from the stream per exchange calendar), then every rule that applies
+// evaluates a condition per direction and hands it to the shared trigger lifecycle:
+// confirmation, frequency, cooldown with backoff, hysteresis, escalation, resolve, and the
+// per-rule storm budget that rolls bursts into a digest.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,10 +34,24 @@ struct engine_stats {
   std::uint64_t bars = 0;
   std::uint64_t quotes = 0;
   std::uint64_t news = 0;
+  std::uint64_t statuses = 0;
   std::uint64_t other = 0;
   std::uint64_t out_of_order = 0;   // price observations older than the symbol's last one
-  std::uint64_t alerts = 0;
-  std::uint64_t suppressed = 0;     // conditions that held but did not fire (already fired)
+  std::uint64_t duplicates = 0;     // a trade id seen again
+  std::uint64_t outliers = 0;       // held prints the next print did not confirm (bad ticks)
+  std::uint64_t corrections = 0;    // corrections applied to a remembered print
+  std::uint64_t cancels = 0;        // cancels/errors applied to a remembered print
+  std::uint64_t unconfirmed = 0;    // conditions that held once and were not confirmed
+  std::uint64_t alerts = 0;         // firing alerts emitted (digests included)
+  std::uint64_t resolved = 0;       // resolved alerts emitted
+  std::uint64_t follow_ups = 0;     // follow-ups citing a late headline
+  std::uint64_t suppressed = 0;     // conditions that held but did not fire (all reasons below)
+  std::uint64_t suppressed_cooldown = 0;
+  std::uint64_t suppressed_frequency = 0;  // already fired at this level / bar / day
+  std::uint64_t suppressed_duplicate = 0;  // another rule spoke for the same print
+  std::uint64_t suppressed_explained = 0;  // unexplained_move with a linked headline
+  std::uint64_t suppressed_storm = 0;      // rolled into a digest
+  std::uint64_t digests = 0;
   time_ns watermark = 0;            // latest market time seen
 };
 
@@ -39,6 +62,10 @@ class engine {
   /// Processes one event and appends any alerts it causes to `out`.
   void process(const event& e, std::vector<alert>& out);
 
+  /// Emits what is held back (digests of rolled-up bursts). Call at the end of a replay and at
+  /// shutdown; live, digests are also emitted as the watermark passes their window.
+  void flush(std::vector<alert>& out);
+
   /// Swaps in a new, already validated configuration, keeping market state (previous closes,
   /// windows, what has fired) for rules whose names survive.
   void replace_rules(std::shared_ptr<const compiled_rules> rules);
@@ -46,6 +73,7 @@ class engine {
   const engine_stats& stats() const noexcept { return stats_; }
   const news_stats& headline_stats() const noexcept { return news_.stats(); }
   const compiled_rules& rules() const noexcept { return *rules_; }
+  std::shared_ptr<const compiled_rules> rules_ptr() const noexcept { return rules_; }
 
   /// Last price and previous close of a symbol, for metrics; false if unknown.
   struct price_view {
@@ -54,18 +82,89 @@ class engine {
     time_ns time = 0;
   };
   bool price_of(const std::string& symbol, price_view& out) const;
+  /// Calls fn(symbol, view) for every symbol with a price (for metrics snapshots).
+  template <typename Fn>
+  void for_each_price(Fn&& fn) const {
+    for (const auto& [symbol, st] : symbols_) {
+      fn(symbol, price_view{st.last_price, st.prev_close, st.last_time});
+    }
+  }
 
  private:
+  struct print {
+    std::int64_t id = 0;
+    double price = 0;
+    time_ns time = 0;
+    bool regular = false;
+  };
   struct window_point {
     time_ns time;
     double price;
   };
+  // The lifecycle of one condition (rule x symbol-or-basket x direction).
+  struct trigger {
+    bool firing = false;
+    int level = -1;                    // highest level announced while firing
+    std::int64_t day = INT64_MIN;      // trading day for day-scoped rules
+    int fires_today = 0;
+    time_ns last_fire = INT64_MIN;
+    time_ns cooling_until = INT64_MIN;
+    int pending = 0;                   // observations seen toward confirmation
+    std::string fingerprint;           // of the last firing, for the resolve
+    double last_change = 0;
+    // Whether the firing reached the output on its own (not folded into another rule's message
+    // on the same print, nor into a storm digest). Only announced firings get a resolve.
+    bool announced = false;
+    // What the announced firing stated, so the resolve names the same baseline and window.
+    baseline announced_base;
+    time_ns announced_window = 0;
+    double announced_threshold_pct = 0;
+    std::string announced_direction;
+    severity announced_level = severity::info;
+  };
+  // A condition as an evaluator sees it on one observation, for one direction.
+  struct signal {
+    int level = -1;          // -1: does not hold; 0: threshold; 1..: escalation levels
+    bool rearm = false;      // clearly gone (hysteresis passed): re-arm and resolve
+    double change_pct = 0;   // signed move the alert reports
+    double level_pct = 0;    // the level crossed
+    baseline base;           // kind, price, time; the description is written only when an
+                             // alert is made (describe_baseline), never per observation
+    enum class note : std::uint8_t { none, limits, gap, zscore, breadth } extra = note::none;
+    double x = 0, y = 0, z = 0;  // note-specific numbers (limits, gap open, volatility ...)
+    std::size_t n = 0, total = 0;
+  };
+  struct minute_stats {               // rolling one-minute returns for zscore_move
+    std::int64_t minute = INT64_MIN;
+    double minute_close = 0;
+    double prev_close = 0;
+    std::deque<double> returns;
+    double sum = 0, sum_sq = 0;
+  };
+  struct volume_stats {               // per time-of-day bucket, for volume_spike
+    std::int64_t day = INT64_MIN;
+    int bucket = -1;
+    double current = 0;
+    std::map<int, std::deque<double>> history;  // bucket -> last days' volumes
+    std::int64_t fired_day = INT64_MIN;
+    int fired_bucket = -1;
+  };
   struct rule_state {
-    std::string rule;                 // rule name, to carry state across reloads
-    std::int64_t day = INT64_MIN;     // local trading day the levels below belong to
-    int fired_up = -1, fired_down = -1;
-    std::deque<window_point> mins, maxs;  // monotonic deques over the window
-    time_ns last_fire_up = INT64_MIN, last_fire_down = INT64_MIN;
+    std::string rule;                  // rule name, to carry state across reloads
+    trigger up, down;
+    std::deque<window_point> mins, maxs, points;  // window_move monotonic deques; zscore points
+    minute_stats minutes;
+    volume_stats volume;
+    std::int64_t gap_day = INT64_MIN;  // opening_gap: the day whose open is below
+    double gap_open = 0;
+    time_ns gap_time = 0;
+  };
+  struct recent_alert {
+    std::string id, fingerprint;
+    std::size_t rule = 0;
+    time_ns time = 0;
+    std::vector<std::string> cited;
+    alert snapshot;
   };
   struct symbol_state {
     std::size_t exchange = 0;
@@ -77,23 +176,90 @@ class engine {
     double prev_close = 0;
     std::int64_t prev_close_day = INT64_MIN;
     time_ns prev_close_time = 0;
+    std::int64_t first_regular_day = INT64_MIN;
+    std::deque<print> recent;          // recent accepted prints (ids for dedupe/corrections)
+    std::optional<print> held;         // an outlier waiting for confirmation
+    bool has_bars = false;             // volume comes from bars when the feed sends them
+    bool halted = false;
+    double luld_up = 0, luld_down = 0;
     std::vector<rule_state> rules;
+    std::deque<recent_alert> recent_alerts;  // for late-headline follow-ups
+  };
+  struct basket_state {
+    struct member {
+      double change = 0;
+      time_ns time = 0;
+    };
+    std::map<std::string, member> members;
+    trigger up, down;
+  };
+  struct storm_state {
+    std::deque<time_ns> fired;
+    time_ns digest_start = INT64_MIN;
+    std::vector<alert> held;
   };
 
   symbol_state& state_for(const std::string& symbol);
-  void observe_price(const std::string& symbol, double price, time_ns t, time_ns session_time,
-                     std::vector<alert>& out);
-  void eval_prev_close(std::size_t r, const std::string& symbol, symbol_state& st, double price,
-                       time_ns t, std::int64_t day, std::vector<alert>& out);
-  void eval_window(std::size_t r, const std::string& symbol, symbol_state& st, double price,
-                   time_ns t, std::vector<alert>& out);
-  alert make_price_alert(std::size_t r, const std::string& symbol, const symbol_state& st,
-                         double price, double change_pct, double level, time_ns t,
-                         baseline base) const;
-  void attach_citations(alert& a) const;
+  void init_rule_states(symbol_state& st) const;
+  void observe_price(const std::string& symbol, std::int64_t id, double price, time_ns t,
+                     time_ns session_time, std::vector<alert>& out);
+  void accept_price(const std::string& symbol, symbol_state& st, const print& p,
+                    time_ns session_time, std::vector<alert>& out);
+  void observe_volume(const std::string& symbol, symbol_state& st, double volume, time_ns t,
+                      std::vector<alert>& out);
+  void on_status(const trading_status& s, std::vector<alert>& out);
+  void on_correction(const std::string& symbol, std::int64_t id, std::optional<double> price,
+                     std::int64_t new_id);
+  void on_news(const news& n, std::vector<alert>& out);
+  void rebuild_windows(symbol_state& st);
+
+  // Evaluators: fill `up` and `down` for this observation.
+  void eval_prev_close(const rule_spec& r, const symbol_state& st, double price,
+                       std::int64_t day, signal& up, signal& down) const;
+  void eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                   time_ns t, signal& up, signal& down) const;
+  void eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                   time_ns t, signal& up, signal& down) const;
+  void eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                time_ns t, std::int64_t day, bool regular, signal& up, signal& down) const;
+  void eval_limit(const rule_spec& r, const symbol_state& st, const std::string& symbol,
+                  double price, std::int64_t day, signal& up, signal& down) const;
+  void eval_luld(const symbol_state& st, double price, signal& up, signal& down) const;
+  void eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
+                    double price, time_ns t, std::int64_t day, std::vector<alert>& out);
+
+  // The shared lifecycle. Returns true if an alert was emitted.
+  bool apply(trigger& tr, std::size_t r, const std::string& symbol, const symbol_state* st,
+             const signal& sig, bool up, double price, time_ns t, std::int64_t day,
+             bool day_scoped, const std::vector<std::string>& basket_symbols,
+             const std::string& basket, std::vector<alert>& out);
+  alert make_alert(std::size_t r, const std::string& symbol, const symbol_state* st,
+                   const signal& sig, const char* direction, double price, time_ns t,
+                   const std::vector<std::string>& basket_symbols, const std::string& basket) const;
+  alert make_resolved(std::size_t r, const std::string& symbol, const symbol_state* st,
+                      const trigger& tr, double change, double price, time_ns t,
+                      const std::string& why) const;
+  // Sends one alert out (or into a storm digest). Returns whether it went out on its own.
+  bool emit(std::size_t r, alert a, std::vector<alert>& out);
+  // Records on the trigger what an announced firing said, for its resolve.
+  static void remember_announcement(trigger& tr, const alert& a);
+  void emit_due_digests(std::vector<alert>& out, bool all);
+  void remember_for_follow_up(const std::string& symbol, std::size_t r, const alert& a);
+  std::string compose_summary(const alert& a, const exchange_calendar& cal) const;
+  std::string describe_baseline(const rule_spec& spec, const symbol_state* st, const signal& sig,
+                                const std::string& basket) const;
 
   std::shared_ptr<const compiled_rules> rules_;
   std::unordered_map<std::string, symbol_state> symbols_;
+  std::map<std::pair<std::string, std::string>, basket_state> baskets_;  // (rule, basket)
+  std::map<std::string, storm_state> storms_;   // per rule name
+  struct fresh_alert {
+    std::size_t rule;
+    alert a;
+    trigger* tr;  // the trigger that made it (null for alerts without lifecycle)
+  };
+  std::vector<fresh_alert> fresh_;  // alerts of the current observation
+  std::vector<std::string> breadth_ups_, breadth_downs_;  // scratch, reused per observation
   news_linker news_;
   engine_stats stats_;
 };

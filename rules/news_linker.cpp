@@ -41,6 +41,7 @@ bool news_linker::add(const news& item, const compiled_rules& rules) {
   std::string text = item.headline;
   s.matches = rules.matcher().match(text, item.symbols);
   if (!s.matches.entities.empty() || !s.matches.themes.empty()) ++stats_.linked;
+  last_matches_ = s.matches;
   const std::uint64_t seq = first_seq_ + items_.size();
   items_.push_back(std::move(s));
   by_id_[item.id] = seq;
@@ -121,7 +122,12 @@ std::vector<citation> news_linker::cite(const std::string& symbol, time_ns from,
     }
   }
   if (const symbol_info* info = rules.find_symbol(symbol)) {
-    for (const auto& [theme, seqs] : by_theme_) {
+    // Themes in configuration order: the first configured theme a headline matches names it.
+    for (const theme_spec& spec : rules.config().themes) {
+      const std::string& theme = spec.name;
+      const auto indexed = by_theme_.find(theme);
+      if (indexed == by_theme_.end()) continue;
+      const auto& seqs = indexed->second;
       const auto& baskets = rules.theme_baskets(theme);
       const bool linked = std::any_of(baskets.begin(), baskets.end(), [&](const std::string& b) {
         return std::binary_search(info->baskets.begin(), info->baskets.end(), b);

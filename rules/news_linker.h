@@ -33,6 +33,9 @@ class news_linker {
   std::vector<citation> cite(const std::string& symbol, time_ns from, time_ns to,
                              std::size_t limit, const compiled_rules& rules) const;
 
+  /// What the headline most recently accepted by add() matched.
+  const match_result& last_matches() const noexcept { return last_matches_; }
+
   /// Re-matches every stored headline (after a reload changed aliases or themes).
   void rematch(const compiled_rules& rules);
 
@@ -54,6 +57,7 @@ class news_linker {
   std::unordered_map<std::string, std::vector<std::uint64_t>> by_symbol_;
   std::map<std::string, std::vector<std::uint64_t>> by_theme_;  // ordered: deterministic output
   news_stats stats_;
+  match_result last_matches_;
 };
 
 }  // namespace aftershock::rules

@@ -49,6 +49,7 @@ rules_config test_config() {
   prev.threshold_pct = 5;
   prev.escalation_pct = {10, 15};
   prev.critical_pct = 10;
+  prev.confirm = 0;  // these tests look at single prints; confirmation has its own tests
   c.rules.push_back(prev);
   return c;
 }
@@ -226,6 +227,7 @@ TEST(engine, window_move_fires_on_fast_moves_only) {
   w.kind = rule_kind::window_move;
   w.threshold_pct = 3;
   w.window = 15 * k_ns_per_min;
+  w.confirm = 0;
   c.rules = {w};
   harness h(c);
   // A slow drift of 10% over five hours never moves 3% within 15 minutes.
