@@ -42,6 +42,8 @@ int run_cli(int argc, char** argv) {
   command_action action;
   add_replay_command(app, action);
   add_check_config_command(app, action);
+  add_test_notify_command(app, action);
+  add_run_command(app, action);
 
   try {
     app.parse(argc, argv);

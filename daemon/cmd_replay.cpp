@@ -1,7 +1,13 @@
-// `aftershockd replay --config FILE [--alerts-out PATH|-] [--print MODE] CAPTURE...`
+// `aftershockd replay --config FILE [--alerts-out PATH|-] [--print MODE] [--deliver
+//  [--state-dir DIR] [--deliver-timeout S]] CAPTURE...`
+//
+// Replays never deliver unless asked: a backtest must not page a chat channel with last
+// year's alerts. With --deliver the alerts also go through the durable outbox to every
+// destination in `outputs:`, and the command waits (up to --deliver-timeout) for delivery.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +15,7 @@
 #include "daemon/commands.h"
 #include "daemon/config_loader.h"
 #include "daemon/exit_codes.h"
+#include "daemon/outputs.h"
 #include "daemon/replay.h"
 
 namespace aftershock::daemon {
@@ -19,6 +26,9 @@ struct replay_args {
   std::string config;
   std::string print = "auto";
   replay_options options;
+  bool deliver = false;
+  std::string state_dir;
+  double deliver_timeout_s = 60;
 };
 
 int run_replay(const replay_args& args) {
@@ -29,6 +39,22 @@ int run_replay(const replay_args& args) {
   else if (args.print == "json") options.print = print_mode::json;
   else if (args.print == "none") options.print = print_mode::none;
   else if (options.alerts_out.empty()) options.alerts_out = "-";
+  std::unique_ptr<exporters::outbox_sink> sink;
+  if (args.deliver) {
+    if (!loaded.config.outputs.configured()) {
+      std::fprintf(stderr, "--deliver needs destinations in the config's outputs: section\n");
+      return k_exit_config;
+    }
+    const std::string dir = outbox_state_dir(args.state_dir, loaded.config.outputs);
+    if (dir.empty()) {
+      spdlog::warn("--deliver without a state directory (--state-dir, outputs.outbox.state_dir "
+                   "or $STATE_DIRECTORY): the outbox is memory only");
+    }
+    sink = make_outbox_sink(loaded.config.outputs, dir);
+    if (!sink) return k_exit_config;
+    sink->start();
+    options.deliver_to = sink.get();
+  }
   std::string error;
   const replay_summary s = replay_captures(loaded, options, &error);
   if (!error.empty()) spdlog::error("{}", error);
@@ -37,10 +63,16 @@ int run_replay(const replay_args& args) {
                "%.3f s (%.0f frames/s)\n",
                s.frames, s.events, s.parse_errors, s.bad_lines, s.alerts, s.seconds,
                s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0);
+  std::size_t undelivered = 0;
+  if (sink) {
+    undelivered = sink->stop(std::chrono::milliseconds(
+        static_cast<std::int64_t>(args.deliver_timeout_s * 1000)));
+    print_delivery_summary(sink->stats(), undelivered);
+  }
   if (!error.empty()) {
     return error.rfind("cannot write", 0) == 0 ? k_exit_io : k_exit_no_input;
   }
-  return k_exit_ok;
+  return undelivered ? k_exit_unavailable : k_exit_ok;
 }
 
 }  // namespace
@@ -61,6 +93,15 @@ void add_replay_command(CLI::App& app, command_action& action) {
                   "What to print on stdout: auto (JSON lines when no --alerts-out), human, json, "
                   "none")
       ->check(CLI::IsMember({"auto", "human", "json", "none"}));
+  cmd->add_flag("--deliver", args->deliver,
+               "Also deliver the alerts to the destinations in outputs: through the durable "
+               "outbox, and wait for delivery (exit 69 if some are left undelivered)");
+  cmd->add_option("--state-dir", args->state_dir,
+                  "Outbox directory for --deliver (default: outputs.outbox.state_dir, then "
+                  "$STATE_DIRECTORY)");
+  cmd->add_option("--deliver-timeout", args->deliver_timeout_s,
+                  "Seconds to wait for delivery after the replay (default 60)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("captures", args->options.captures, "Capture v1 files (merged in time order)")
       ->required();
   cmd->callback([&action, args] { action = [args] { return run_replay(*args); }; });

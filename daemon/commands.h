@@ -15,5 +15,7 @@ using command_action = std::function<int()>;
 
 void add_replay_command(CLI::App& app, command_action& action);
 void add_check_config_command(CLI::App& app, command_action& action);
+void add_test_notify_command(CLI::App& app, command_action& action);
+void add_run_command(CLI::App& app, command_action& action);
 
 }  // namespace aftershock::daemon

@@ -1,0 +1,329 @@
+#include "daemon/live_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "daemon/bounded_queue.h"
+#include "feeds/vendor_protocol.h"
+#include "feeds/ws_url.h"
+
+namespace aftershock::daemon {
+
+namespace {
+
+std::string seconds_text(rules::time_ns t) {
+  return fmt::format("{:.0f} s", static_cast<double>(t) / rules::k_ns_per_s);
+}
+
+std::shared_ptr<const feeds::market_hours> hours_for(
+    const feed_config& f, feeds::dialect which,
+    const std::shared_ptr<const rules::compiled_rules>& rules) {
+  const auto& calendars = rules->calendars();
+  auto calendar = [&](std::size_t i) -> std::shared_ptr<const feeds::market_hours> {
+    return std::make_shared<feeds::calendar_hours>(rules, i);
+  };
+  if (f.market == "always") return std::make_shared<feeds::always_open>();
+  if (!f.market.empty()) {
+    for (std::size_t i = 0; i < calendars.size(); ++i) {
+      if (calendars[i].spec().mic == f.market) return calendar(i);
+    }
+    return nullptr;  // the loader already refused unknown MICs
+  }
+  if (which == feeds::dialect::binance) return std::make_shared<feeds::always_open>();
+  if (calendars.empty()) return std::make_shared<feeds::always_open>();
+  // Every exchange the feed's symbols trade on; news and generic feeds follow the default one.
+  std::vector<std::size_t> exchanges;
+  for (const std::string& s : f.symbols) {
+    if (s == "*") continue;
+    const std::size_t e = rules->exchange_for(s);
+    if (std::find(exchanges.begin(), exchanges.end(), e) == exchanges.end()) exchanges.push_back(e);
+  }
+  if (exchanges.empty()) exchanges.push_back(rules->exchange_for(""));
+  if (exchanges.size() == 1) return calendar(exchanges.front());
+  std::vector<std::shared_ptr<const feeds::market_hours>> markets;
+  for (std::size_t e : exchanges) markets.push_back(calendar(e));
+  return std::make_shared<feeds::any_of_hours>(std::move(markets));
+}
+
+}  // namespace
+
+std::vector<feeds::session_config> make_session_configs(
+    const daemon_config& config, const std::shared_ptr<const rules::compiled_rules>& rules,
+    const std::string& feed_host, const feeds::secret_source& secrets,
+    std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+  std::vector<feeds::session_config> out;
+  for (std::size_t i = 0; i < config.feeds.size(); ++i) {
+    const feed_config& f = config.feeds[i];
+    const std::string where = "feeds[" + std::to_string(i) + "] (" + f.name + ")";
+    feeds::session_config s;
+    s.name = f.name;
+    const auto which = feeds::dialect_from_name(f.dialect);
+    if (!which) {
+      errors.push_back(where + ": unknown dialect '" + f.dialect + "'");
+      continue;
+    }
+    s.which = *which;
+    s.url = f.url;
+    if (!feed_host.empty()) {
+      if (auto moved = feeds::override_host(f.url, feed_host)) {
+        s.url = *moved;
+      } else {
+        errors.push_back("--feed-host '" + feed_host + "' is not HOST:PORT (or " + where +
+                         " has no usable url)");
+        continue;
+      }
+    }
+    s.symbols = f.symbols;
+    s.channels = f.channels;
+    auto resolve = [&](const std::string& ref, const char* what, feeds::secret& into) {
+      if (ref.empty()) return;
+      if (!feeds::is_secret_reference(ref)) {
+        warnings.push_back(where + ": " + what + " is written in the config file itself; prefer "
+                           "env:NAME, file:PATH or cred:NAME so it stays out of the file");
+      }
+      std::string error;
+      if (auto v = feeds::resolve_secret(ref, secrets, &error)) {
+        into = std::move(*v);
+      } else {
+        errors.push_back(where + ": cannot resolve " + what + ": " + error);
+      }
+    };
+    resolve(f.key, "key", s.key);
+    resolve(f.secret, "secret", s.key_secret);
+    s.subscribe_message = f.subscribe_message;
+    s.binance_mode =
+        f.subscribe_via == "message" ? feeds::subscribe_mode::message : feeds::subscribe_mode::url;
+    s.ca_file = f.ca_file;
+    if (!f.ca_file.empty() && !std::ifstream(f.ca_file).good()) {
+      errors.push_back(where + ": cannot read ca_file " + f.ca_file);
+    }
+    s.verify_host = f.verify_host;
+    s.compression = f.compression;
+    s.max_frame_bytes = f.max_frame_bytes;
+    s.connect_timeout = f.connect_timeout;
+    s.handshake_timeout = f.handshake_timeout;
+    s.auth_timeout = f.auth_timeout;
+    s.idle_timeout = f.idle_timeout;
+    s.ping_interval = f.ping_interval;
+    s.stale_after = f.stale_after.value_or(feeds::default_stale_after(s.which));
+    s.max_connection_age = f.max_connection_age.value_or(feeds::default_max_connection_age(s.which));
+    s.healthy_after = f.healthy_after;
+    s.backoff = feeds::backoff_config{f.backoff_base, f.backoff_cap, f.fatal_retry};
+    s.market = hours_for(f, s.which, rules);
+    std::string error;
+    if (!feeds::make_connect_target(s, &error)) errors.push_back(where + ": " + error);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+rules::alert make_feed_stale_alert(const feeds::stale_notice& n, rules::time_ns watermark) {
+  rules::alert a;
+  a.kind = "feed_stale";
+  a.rule = "feed_stale";
+  a.level = rules::severity::warning;
+  a.status = n.recovered ? rules::alert_status::resolved : rules::alert_status::firing;
+  a.event_time = watermark > 0 ? watermark : n.last_event_time > 0 ? n.last_event_time : n.utc;
+  if (n.market != "always") a.exchange = n.market;
+  a.fingerprint = rules::stable_hash_hex("feed_stale|" + n.name);
+  a.id = rules::stable_hash_hex(a.fingerprint + "|" + std::to_string(a.event_time) + "|" +
+                                std::to_string(n.utc) + "|" + rules::to_string(a.status));
+  a.facts.emplace_back("stale_after_s", static_cast<double>(n.stale_after) / rules::k_ns_per_s);
+  if (n.recovered) {
+    a.summary = "feed " + n.name + " (" + feeds::to_string(n.which) + ") is receiving again";
+  } else {
+    a.facts.emplace_back("silent_s", static_cast<double>(n.silent_for) / rules::k_ns_per_s);
+    a.summary = "feed " + n.name + " (" + feeds::to_string(n.which) + ") silent for " +
+                seconds_text(n.silent_for) + " while " +
+                (n.market == "always" ? std::string("its market is always open")
+                                      : n.market + " is open") +
+                " (stale_after " + rules::format_duration(n.stale_after) +
+                "); reconnecting. Alerts for its symbols may be missing meanwhile.";
+  }
+  return a;
+}
+
+// ---- the runner ----------------------------------------------------------------------------
+
+namespace {
+
+struct events_item {
+  std::size_t feed = 0;
+  std::vector<rules::event> events;
+};
+struct stale_item {
+  feeds::stale_notice notice;
+};
+struct rules_item {
+  std::shared_ptr<const rules::compiled_rules> rules;
+};
+using queue_item = std::variant<events_item, stale_item, rules_item>;
+
+}  // namespace
+
+struct live_runner::impl final : feeds::feed_listener {
+  impl(std::shared_ptr<const rules::compiled_rules> r, std::vector<feeds::session_config> f,
+       exporters::alert_sink& s, run_options o)
+      : rule_set(std::move(r)),
+        sink(s),
+        options(std::move(o)),
+        queue(options.queue_capacity),
+        drops(f.size()),
+        dropped_events(f.size()) {
+    live_options_ = options.feeds;
+    live_options_.record_dir = options.record_dir;
+    live = std::make_unique<feeds::live_feeds>(std::move(f), *this, live_options_);
+  }
+
+  // feed_listener, on the I/O thread ------------------------------------------------------
+  void on_events(std::size_t feed, std::vector<rules::event>& events) override {
+    const std::size_t n = events.size();
+    if (!queue.try_push(events_item{feed, std::move(events)})) {
+      drops[feed].fetch_add(1, std::memory_order_relaxed);
+      dropped_events[feed].fetch_add(n, std::memory_order_relaxed);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_drop_log >= std::chrono::seconds(10)) {
+        last_drop_log = now;
+        spdlog::warn("run: the engine is behind: queue full ({} frames); dropping events "
+                     "(counted per feed in the status)", queue.stats().capacity);
+      }
+    }
+  }
+
+  void on_stale(const feeds::stale_notice& notice) override {
+    queue.push_always(stale_item{notice});
+  }
+
+  // the engine thread --------------------------------------------------------------------
+  void engine_loop() {
+    rules::engine engine(rule_set);
+    std::vector<queue_item> batch;
+    std::vector<rules::alert> alerts;
+    auto publish = [&](const rules::alert& a) {
+      sink.publish(a);
+      alerts_published.fetch_add(1, std::memory_order_relaxed);
+    };
+    for (;;) {
+      batch.clear();
+      queue.pop_all(batch, std::chrono::milliseconds(200));
+      for (queue_item& item : batch) {
+        if (auto* ev = std::get_if<events_item>(&item)) {
+          for (const rules::event& e : ev->events) {
+            alerts.clear();
+            engine.process(e, alerts);
+            for (const rules::alert& a : alerts) publish(a);
+          }
+        } else if (auto* st = std::get_if<stale_item>(&item)) {
+          const rules::alert a = make_feed_stale_alert(st->notice, engine.stats().watermark);
+          if (a.status == rules::alert_status::firing) {
+            stale_alerts.fetch_add(1, std::memory_order_relaxed);
+            spdlog::warn("alert: {}", a.summary);
+          }
+          publish(a);
+        } else if (auto* ru = std::get_if<rules_item>(&item)) {
+          engine.replace_rules(ru->rules);
+          reloads.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      {
+        std::lock_guard lock(engine_mutex);
+        engine_stats = engine.stats();
+      }
+      if (queue.closed_and_empty()) break;
+    }
+    alerts.clear();
+    engine.flush(alerts);  // digests held back for a burst
+    for (const rules::alert& a : alerts) publish(a);
+    sink.flush();
+    std::lock_guard lock(engine_mutex);
+    engine_stats = engine.stats();
+  }
+
+  std::shared_ptr<const rules::compiled_rules> rule_set;
+  exporters::alert_sink& sink;
+  run_options options;
+  feeds::live_options live_options_;
+  bounded_queue<queue_item> queue;
+  std::vector<std::atomic<std::uint64_t>> drops;
+  std::vector<std::atomic<std::uint64_t>> dropped_events;
+  std::chrono::steady_clock::time_point last_drop_log{};
+  std::unique_ptr<feeds::live_feeds> live;
+  std::thread engine_thread;
+  mutable std::mutex engine_mutex;
+  rules::engine_stats engine_stats;
+  std::atomic<std::uint64_t> alerts_published{0};
+  std::atomic<std::uint64_t> stale_alerts{0};
+  std::atomic<std::uint64_t> reloads{0};
+  bool started = false;
+  bool stopped = false;
+};
+
+live_runner::live_runner(std::shared_ptr<const rules::compiled_rules> rules,
+                         std::vector<feeds::session_config> feeds, exporters::alert_sink& sink,
+                         run_options options)
+    : impl_(std::make_unique<impl>(std::move(rules), std::move(feeds), sink, std::move(options))) {}
+
+live_runner::~live_runner() { stop(std::chrono::milliseconds(4000)); }
+
+void live_runner::start() {
+  impl& m = *impl_;
+  if (m.started) return;
+  m.started = true;
+  m.engine_thread = std::thread([&m] { m.engine_loop(); });
+  m.live->start();
+}
+
+void live_runner::stop(std::chrono::milliseconds deadline) {
+  impl& m = *impl_;
+  if (!m.started || m.stopped) return;
+  m.stopped = true;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  // 1. Stop reading: sessions close politely; no on_events after this returns.
+  m.live->stop(std::chrono::duration_cast<std::chrono::milliseconds>(deadline * 6 / 10));
+  // 2. Drain what was read through the engine, then flush the sink.
+  m.queue.close();
+  if (m.engine_thread.joinable()) m.engine_thread.join();
+  const auto late = std::chrono::steady_clock::now() - until;
+  if (late > std::chrono::milliseconds(0)) {
+    spdlog::warn("run: shutdown took {} ms longer than planned",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(late).count());
+  }
+}
+
+void live_runner::replace_rules(std::shared_ptr<const rules::compiled_rules> rules) {
+  impl_->queue.push_always(rules_item{std::move(rules)});
+}
+
+runner_snapshot live_runner::snapshot() const {
+  const impl& m = *impl_;
+  runner_snapshot s;
+  const std::vector<feeds::feed_stats> sessions = m.live->snapshot();
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    feed_snapshot f;
+    f.session = sessions[i];
+    f.dropped_frames = m.drops[i].load(std::memory_order_relaxed);
+    f.dropped_events = m.dropped_events[i].load(std::memory_order_relaxed);
+    s.feeds.push_back(std::move(f));
+  }
+  const queue_stats q = m.queue.stats();
+  s.queue_capacity = q.capacity;
+  s.queue_depth = q.depth;
+  s.queue_high_water = q.high_water;
+  s.queue_dropped = q.dropped;
+  {
+    std::lock_guard lock(m.engine_mutex);
+    s.engine = m.engine_stats;
+  }
+  s.alerts_published = m.alerts_published.load(std::memory_order_relaxed);
+  s.stale_alerts = m.stale_alerts.load(std::memory_order_relaxed);
+  s.rule_reloads = m.reloads.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace aftershock::daemon

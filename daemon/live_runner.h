@@ -1,0 +1,96 @@
+// `aftershockd run`'s machinery: every configured feed into the rules engine, alerts out to a
+// sink. Threads: the feed sessions on one I/O thread (feeds::live_feeds); the engine alone on
+// its own thread (it is single-threaded and nothing else touches it); between them a bounded
+// queue of parsed events whose drops are counted per feed, never silent.
+//
+// Built to grow: snapshot() returns plain structs (feed states and counters, queue, engine)
+// for metrics and systemd status; replace_rules() hands an already validated rule set to the
+// engine thread (SIGHUP: validate, then swap). Signals stay with the caller (cmd_run.cpp).
+//
+// Thread-safety: start(), stop() from one controlling thread; snapshot(), replace_rules()
+// from any thread. The sink's publish() and flush() are called from the engine thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/config_loader.h"
+#include "exporters/alert_sink.h"
+#include "feeds/live_feeds.h"
+#include "feeds/secret.h"
+#include "rules/engine.h"
+
+namespace aftershock::daemon {
+
+struct run_options {
+  std::string record_dir;               // capture v1 recording; empty = off
+  std::string feed_host;                // HOST:PORT replacing every feed URL's host (demo, tests)
+  std::size_t queue_capacity = 65536;   // frames waiting for the engine before drops
+  feeds::live_options feeds;            // clock / random injection for tests
+};
+
+/// One feed's state as the runner sees it: the session's counters plus the queue drops.
+struct feed_snapshot {
+  feeds::feed_stats session;
+  std::uint64_t dropped_frames = 0;  // frames whose events the full queue refused
+  std::uint64_t dropped_events = 0;
+};
+
+struct runner_snapshot {
+  std::vector<feed_snapshot> feeds;
+  std::size_t queue_capacity = 0;
+  std::size_t queue_depth = 0;
+  std::size_t queue_high_water = 0;
+  std::uint64_t queue_dropped = 0;
+  rules::engine_stats engine;
+  std::uint64_t alerts_published = 0;  // everything handed to the sink
+  std::uint64_t stale_alerts = 0;      // feed_stale firings among them
+  std::uint64_t rule_reloads = 0;
+};
+
+/// Turns the config's feeds into session configs: dialect, URL (with the host override),
+/// secrets resolved from `secrets`, defaults per dialect, and the market hours that decide
+/// staleness (`market:`, else every exchange the feed's symbols trade on; binance: always).
+/// Problems go to `errors` (startup is refused); literals where a reference belongs go to
+/// `warnings`.
+std::vector<feeds::session_config> make_session_configs(
+    const daemon_config& config, const std::shared_ptr<const rules::compiled_rules>& rules,
+    const std::string& feed_host, const feeds::secret_source& secrets,
+    std::vector<std::string>& errors, std::vector<std::string>& warnings);
+
+/// The alert a stale feed raises (and, recovered, resolves): kind "feed_stale", no symbol, no
+/// change, event_time the last known market time (the engine's watermark, else the feed's last
+/// event time, else the wall clock), and a summary naming the feed and its silence.
+rules::alert make_feed_stale_alert(const feeds::stale_notice& notice, rules::time_ns watermark);
+
+class live_runner {
+ public:
+  /// The sink must outlive the runner.
+  live_runner(std::shared_ptr<const rules::compiled_rules> rules,
+              std::vector<feeds::session_config> feeds, exporters::alert_sink& sink,
+              run_options options);
+  ~live_runner();
+  live_runner(const live_runner&) = delete;
+  live_runner& operator=(const live_runner&) = delete;
+
+  /// Starts the engine thread, then the feeds.
+  void start();
+
+  /// Stops reading the feeds, drains the queue through the engine, flushes the engine's
+  /// held-back digests and the sink. Bounded by `deadline` overall. Idempotent.
+  void stop(std::chrono::milliseconds deadline);
+
+  /// Hands a validated rule set to the engine (engine::replace_rules on its own thread).
+  void replace_rules(std::shared_ptr<const rules::compiled_rules> rules);
+
+  runner_snapshot snapshot() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace aftershock::daemon
