@@ -21,7 +21,7 @@ std::string stable_hash_hex(std::string_view text) {
 
 namespace {
 
-constexpr std::size_t k_recent_prints = 512;     // remembered per symbol for ids and windows
+constexpr std::size_t k_recent_prints = 128;     // remembered per symbol: ids for corrections, windows to rebuild
 constexpr std::size_t k_volume_days = 20;        // days of history per volume bucket
 constexpr time_ns k_breadth_freshness = 12 * k_ns_per_hour;
 constexpr time_ns k_zscore_max_gap = 5 * k_ns_per_min;
@@ -122,7 +122,40 @@ void sort_citations(std::vector<citation>& found, std::size_t limit) {
 
 }  // namespace
 
-engine::engine(std::shared_ptr<const compiled_rules> rules) : rules_(std::move(rules)) {}
+engine::engine(std::shared_ptr<const compiled_rules> rules) : rules_(std::move(rules)) {
+  index_rules();
+}
+
+void engine::index_rules() {
+  price_rules_.clear();
+  volume_rules_.clear();
+  const auto& specs = rules_->config().rules;
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    switch (specs[r].kind) {
+      case rule_kind::volume_spike:
+        volume_rules_.push_back(r);
+        break;
+      case rule_kind::trading_halt:
+        break;  // driven by status events only
+      default:
+        price_rules_.push_back(r);
+    }
+  }
+}
+
+const engine::local_clock& engine::clock_at(std::size_t exchange, time_ns t) {
+  if (exchange >= clocks_.size()) clocks_.resize(rules_->calendars().size());
+  local_clock& c = clocks_[exchange];
+  if (t >= c.from && t < c.to) return c;
+  const exchange_calendar& cal = rules_->calendars()[exchange];
+  // Exchange zones are whole-minute offsets, so local minutes start on UTC minute boundaries.
+  c.from = t - ((t % k_ns_per_min) + k_ns_per_min) % k_ns_per_min;
+  c.to = c.from + k_ns_per_min;
+  c.day = cal.local_day(t);
+  c.minute = cal.local_minute(t);
+  c.session = cal.session_at(t);
+  return c;
+}
 
 void engine::init_rule_states(symbol_state& st) const {
   const auto& specs = rules_->config().rules;
@@ -139,10 +172,22 @@ void engine::init_rule_states(symbol_state& st) const {
   st.rules = std::move(carried);
 }
 
+// Caches, per symbol, what the hot path would otherwise look up by name on every print.
+static void cache_symbol_facts(const compiled_rules& rules, const std::string& symbol,
+                               std::size_t rule_count, const symbol_info*& info,
+                               std::vector<std::uint8_t>& applies) {
+  info = rules.find_symbol(symbol);
+  applies.assign(rule_count, 0);
+  for (std::size_t r = 0; r < rule_count; ++r) applies[r] = rules.rule_applies(r, symbol) ? 1 : 0;
+}
+
 void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
   rules_ = std::move(rules);
+  index_rules();
+  clocks_.clear();  // calendars may have changed
   for (auto& [symbol, st] : symbols_) {
     init_rule_states(st);
+    cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies);
     st.exchange = rules_->exchange_for(symbol);
     st.recent_alerts.clear();  // rule indexes may have moved
   }
@@ -155,6 +200,7 @@ engine::symbol_state& engine::state_for(const std::string& symbol) {
   symbol_state st;
   st.exchange = rules_->exchange_for(symbol);
   init_rule_states(st);
+  cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies);
   return symbols_.emplace(symbol, std::move(st)).first->second;
 }
 
@@ -174,8 +220,8 @@ void engine::process(const event& e, std::vector<alert>& out) {
   emit_due_digests(out, false);
   if (const auto* tr = std::get_if<trade>(&e)) {
     ++stats_.trades;
-    observe_price(tr->symbol, tr->id, tr->price, tr->time, tr->time, out);
     symbol_state& st = state_for(tr->symbol);
+    observe_price(tr->symbol, st, tr->id, tr->price, tr->time, tr->time, out);
     if (!st.has_bars) observe_volume(tr->symbol, st, tr->size, tr->time, out);
   } else if (const auto* b = std::get_if<bar>(&e)) {
     ++stats_.bars;
@@ -186,7 +232,7 @@ void engine::process(const event& e, std::vector<alert>& out) {
       symbol_state& st = state_for(b->symbol);
       st.has_bars = true;
       observe_volume(b->symbol, st, b->volume, b->end - 1, out);
-      observe_price(b->symbol, 0, b->close, b->end, b->end - 1, out);
+      observe_price(b->symbol, st, 0, b->close, b->end, b->end - 1, out);
     }
   } else if (const auto* n = std::get_if<news>(&e)) {
     ++stats_.news;
@@ -217,13 +263,18 @@ void engine::flush(std::vector<alert>& out) { emit_due_digests(out, true); }
 // ---------------------------------------------------------------------------------------------
 // Price observations
 
-void engine::observe_price(const std::string& symbol, std::int64_t id, double price, time_ns t,
-                           time_ns session_time, std::vector<alert>& out) {
-  symbol_state& st = state_for(symbol);
-  if (id != 0 && std::any_of(st.recent.begin(), st.recent.end(),
-                             [&](const print& p) { return p.id == id; })) {
-    ++stats_.duplicates;
-    return;
+void engine::observe_price(const std::string& symbol, symbol_state& st, std::int64_t id,
+                           double price, time_ns t, time_ns session_time,
+                           std::vector<alert>& out) {
+  // Trade ids grow, so only an id at or below the highest seen can be a repeat: the scan of
+  // recent prints is the rare path.
+  if (id != 0) {
+    if (id <= st.max_id && std::any_of(st.recent.begin(), st.recent.end(),
+                                       [&](const print& p) { return p.id == id; })) {
+      ++stats_.duplicates;
+      return;
+    }
+    st.max_id = std::max(st.max_id, id);
   }
   if (t < st.last_time) {
     ++stats_.out_of_order;
@@ -237,8 +288,9 @@ void engine::observe_price(const std::string& symbol, std::int64_t id, double pr
   if (st.held) {
     const print held = *st.held;
     st.held.reset();
-    if (std::fabs(price / held.price - 1.0) * 100.0 < outlier / 2) {
-      // The next print agrees with the jump: it was real.
+    // The next print settles it: nearer the jump than the price before it, the jump was real
+    // (a crash that keeps going confirms every step); back near the old price, it was a bad tick.
+    if (std::fabs(price - held.price) < std::fabs(price - st.last_price)) {
       accept_price(symbol, st, held, held.time - (t - session_time), out);
     } else {
       ++stats_.outliers;  // a lone bad tick: forgotten, it never moved anything
@@ -253,11 +305,11 @@ void engine::observe_price(const std::string& symbol, std::int64_t id, double pr
 
 void engine::accept_price(const std::string& symbol, symbol_state& st, const print& accepted,
                           time_ns session_time, std::vector<alert>& out) {
-  const exchange_calendar& cal = rules_->calendars()[st.exchange];
   const double price = accepted.price;
   const time_ns t = accepted.time;
-  const std::int64_t day = cal.local_day(session_time);
-  const session_kind session = cal.session_at(session_time);
+  const local_clock& clock = clock_at(st.exchange, session_time);
+  const std::int64_t day = clock.day;
+  const session_kind session = clock.session;
   const bool regular = session == session_kind::regular;
 
   // The previous close is the last regular-session price of the most recent earlier trading
@@ -283,9 +335,9 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
 
   const auto& specs = rules_->config().rules;
   fresh_.clear();
-  for (std::size_t r = 0; r < specs.size(); ++r) {
+  for (const std::size_t r : price_rules_) {
     const rule_spec& spec = specs[r];
-    if (!session_allowed(spec, session) || !rules_->rule_applies(r, symbol)) continue;
+    if (!st.applies[r] || !session_allowed(spec, session)) continue;
     rule_state& rs = st.rules[r];
     signal up, down;
     bool day_scoped = true;
@@ -336,9 +388,18 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
       ++stats_.suppressed_duplicate;
       continue;  // the trigger stays unannounced unless a later escalation speaks
     }
-    if (firing && f.tr) remember_announcement(*f.tr, f.a);
-    const bool announced = emit(f.rule, std::move(f.a), out);
-    if (firing && f.tr && !announced) f.tr->announced = false;  // held for a storm digest
+    if (!firing || !f.tr) {
+      emit(f.rule, std::move(f.a), out);
+      continue;
+    }
+    // Only what went out on its own is what a resolve repeats; an escalation held for a
+    // storm digest leaves the earlier announcement (if any) standing.
+    trigger candidate;
+    remember_announcement(candidate, f.a);
+    if (emit(f.rule, std::move(f.a), out)) {
+      f.tr->announced = true;
+      f.tr->told = std::move(candidate.told);
+    }
   }
 }
 
@@ -363,11 +424,19 @@ void engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state&
   const time_ns horizon = t - r.window;
   while (!rs.mins.empty() && rs.mins.front().time < horizon) rs.mins.pop_front();
   while (!rs.maxs.empty() && rs.maxs.front().time < horizon) rs.maxs.pop_front();
-  while (!rs.mins.empty() && rs.mins.back().price >= price) rs.mins.pop_back();
-  while (!rs.maxs.empty() && rs.maxs.back().price <= price) rs.maxs.pop_back();
-  rs.mins.push_back({t, price});
-  rs.maxs.push_back({t, price});
-  (void)st;
+  // The window's low and high come from the median of the last three prints: a lone print
+  // (a bad tick too small for the outlier hold) never becomes the baseline a later normal
+  // print is measured against; a real move enters one print later.
+  window_point entry{t, price};
+  if (const std::size_t n = st.recent.size(); n >= 3) {
+    const double a = st.recent[n - 3].price, b = st.recent[n - 2].price, c = st.recent[n - 1].price;
+    entry.price = std::max(std::min(a, b), std::min(std::max(a, b), c));
+    entry.time = st.recent[n - 2].time;
+  }
+  while (!rs.mins.empty() && rs.mins.back().price >= entry.price) rs.mins.pop_back();
+  while (!rs.maxs.empty() && rs.maxs.back().price <= entry.price) rs.maxs.pop_back();
+  rs.mins.push_back(entry);
+  rs.maxs.push_back(entry);
   const window_point low = rs.mins.front();
   const window_point high = rs.maxs.front();
 
@@ -509,10 +578,13 @@ void engine::eval_luld(const symbol_state& st, double price, signal& up, signal&
   const bool at_up = price >= st.luld_up;
   const bool at_down = price <= st.luld_down;
   const double change = st.prev_close > 0 ? (price / st.prev_close - 1.0) * 100.0 : 0.0;
-  baseline base{"luld_band", at_down ? st.luld_down : st.luld_up, st.last_time,
-                "LULD band " + format_price(st.luld_down) + " - " + format_price(st.luld_up)};
-  if (at_up || at_down) up.base = down.base = base;  // strings only when it holds
-  else up.base.kind = down.base.kind = "luld_band";
+  up.base.kind = down.base.kind = "luld_band";
+  up.base.price = down.base.price = at_down ? st.luld_down : st.luld_up;
+  up.base.time = down.base.time = st.last_time;
+  if (at_up || at_down) {  // strings only when it holds
+    up.base.description = down.base.description =
+        "LULD band " + format_price(st.luld_down) + " - " + format_price(st.luld_up);
+  }
   up.change_pct = down.change_pct = change;
   up.level = at_up ? 0 : -1;
   down.level = at_down ? 0 : -1;
@@ -524,7 +596,7 @@ void engine::eval_breadth(std::size_t r, const std::string& symbol, const symbol
                           double price, time_ns t, std::int64_t day, std::vector<alert>& out) {
   (void)out;
   const rule_spec& spec = rules_->config().rules[r];
-  const symbol_info* info = rules_->find_symbol(symbol);
+  const symbol_info* info = st.info;
   if (!info || st.prev_close <= 0 || st.prev_close_day >= day) return;
   const double change = (price / st.prev_close - 1.0) * 100.0;
   for (const std::string& basket : info->baskets) {
@@ -581,13 +653,13 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
   if (!(volume > 0)) return;
   const auto& specs = rules_->config().rules;
   const exchange_calendar& cal = rules_->calendars()[st.exchange];
-  for (std::size_t r = 0; r < specs.size(); ++r) {
+  for (const std::size_t r : volume_rules_) {
     const rule_spec& spec = specs[r];
-    if (spec.kind != rule_kind::volume_spike) continue;
-    if (!session_allowed(spec, cal.session_at(t)) || !rules_->rule_applies(r, symbol)) continue;
+    const local_clock& clock = clock_at(st.exchange, t);
+    if (!st.applies[r] || !session_allowed(spec, clock.session)) continue;
     volume_stats& vs = st.rules[r].volume;
-    const std::int64_t day = cal.local_day(t);
-    const int bucket = static_cast<int>(static_cast<time_ns>(cal.local_minute(t)) * k_ns_per_min /
+    const std::int64_t day = clock.day;
+    const int bucket = static_cast<int>(static_cast<time_ns>(clock.minute) * k_ns_per_min /
                                         spec.bucket);
     if (day != vs.day || bucket != vs.bucket) {
       if (vs.day != INT64_MIN) {
@@ -598,13 +670,18 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
       vs.day = day;
       vs.bucket = bucket;
       vs.current = 0;
+      // The typical volume of this slot is fixed for the slot's duration: computed once here.
+      vs.typical = 0;
+      vs.typical_days = 0;
+      if (const auto it = vs.history.find(bucket); it != vs.history.end() && !it->second.empty()) {
+        for (std::size_t i = 0; i < it->second.size(); ++i) vs.typical += it->second[i];
+        vs.typical_days = it->second.size();
+        vs.typical /= static_cast<double>(vs.typical_days);
+      }
     }
     vs.current += volume;
-    const auto it = vs.history.find(bucket);
-    if (it == vs.history.end() || it->second.size() < spec.min_days) continue;
-    double typical = 0;
-    for (double v : it->second) typical += v;
-    typical /= static_cast<double>(it->second.size());
+    if (vs.typical_days < spec.min_days) continue;
+    const double typical = vs.typical;
     if (!(typical > 0) || vs.current < spec.volume_factor * typical) continue;
     if (vs.fired_day == day && vs.fired_bucket == bucket) {
       ++stats_.suppressed;
@@ -622,8 +699,8 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
     std::snprintf(desc, sizeof desc,
                   "typical volume %s for %02d:%02d-%02d:%02d %s over %zu days", format_number(typical).c_str(),
                   start_min / 60, start_min % 60, end_min / 60 % 24, end_min % 60,
-                  cal.zone().abbreviation(t).c_str(), it->second.size());
-    sig.base = baseline{"typical_volume", typical, 0, desc};
+                  cal.zone().abbreviation(t).c_str(), vs.typical_days);
+    sig.base = {"typical_volume", typical, 0, desc};
     static const std::vector<std::string> k_no_members;
     alert a = make_alert(r, symbol, &st, sig, "", st.last_price, t, k_no_members, {});
     a.facts = {{"volume", vs.current}, {"typical_volume", typical},
@@ -647,7 +724,7 @@ void engine::on_status(const trading_status& s, std::vector<alert>& out) {
     if (halt) {
       signal sig;
       sig.level = 0;
-      sig.base = baseline{"status", st.last_price, s.time,
+      sig.base = {"status", st.last_price, s.time,
                           "status " + s.status_code + " (" + s.status_message + "), reason " +
                               s.reason_code + (s.reason_message.empty() ? "" : " (" + s.reason_message + ")")};
       static const std::vector<std::string> k_no_members;
@@ -655,7 +732,7 @@ void engine::on_status(const trading_status& s, std::vector<alert>& out) {
       a.level = severity::critical;
       a.summary = compose_summary(a, cal);
       tr.firing = true;
-      tr.fingerprint = a.fingerprint;
+      tr.story().fingerprint = a.fingerprint;
       remember_announcement(tr, a);
       tr.announced = emit(r, std::move(a), out);
     } else if (tr.firing) {
@@ -684,6 +761,8 @@ void engine::on_correction(const std::string& symbol, std::int64_t id,
   if (it == st.recent.end()) return;  // too old to matter, or never seen
   const bool was_last = std::next(it) == st.recent.end();
   const bool was_regular_last = it->time == st.last_regular_time;
+  // The print may already have become the previous close (the next day has begun).
+  const bool was_prev_close = st.prev_close > 0 && it->time == st.prev_close_time && it->regular;
   if (price && *price > 0 && std::isfinite(*price)) {
     it->price = *price;
     if (new_id != 0) it->id = new_id;
@@ -693,11 +772,18 @@ void engine::on_correction(const std::string& symbol, std::int64_t id,
     ++stats_.cancels;
   }
   if (was_last && !st.recent.empty()) st.last_price = st.recent.back().price;
-  if (was_regular_last) {
+  if (was_regular_last || was_prev_close) {
+    const time_ns limit = was_prev_close ? st.prev_close_time : INT64_MAX;
     for (auto r = st.recent.rbegin(); r != st.recent.rend(); ++r) {
-      if (r->regular) {
-        st.last_regular_price = r->price;
-        st.last_regular_time = r->time;
+      if (r->regular && r->time <= limit) {
+        if (was_regular_last) {
+          st.last_regular_price = r->price;
+          st.last_regular_time = r->time;
+        }
+        if (was_prev_close) {
+          st.prev_close = r->price;
+          st.prev_close_time = r->time;
+        }
         break;
       }
     }
@@ -717,16 +803,24 @@ void engine::rebuild_windows(symbol_state& st) {
     rs.mins.clear();
     rs.maxs.clear();
     rs.points.clear();
-    for (const print& p : st.recent) {
+    for (std::size_t i = 0; i < st.recent.size(); ++i) {
+      const print& p = st.recent[i];
       if (p.time < now - specs[r].window) {
         if (specs[r].kind == rule_kind::zscore_move) rs.points.assign(1, {p.time, p.price});
         continue;
       }
-      while (!rs.mins.empty() && rs.mins.back().price >= p.price) rs.mins.pop_back();
-      while (!rs.maxs.empty() && rs.maxs.back().price <= p.price) rs.maxs.pop_back();
-      rs.mins.push_back({p.time, p.price});
-      rs.maxs.push_back({p.time, p.price});
       rs.points.push_back({p.time, p.price});
+      // The same median-of-three entry eval_window makes (see there).
+      window_point entry{p.time, p.price};
+      if (i >= 2) {
+        const double a = st.recent[i - 2].price, b = st.recent[i - 1].price, c = p.price;
+        entry.price = std::max(std::min(a, b), std::min(std::max(a, b), c));
+        entry.time = st.recent[i - 1].time;
+      }
+      while (!rs.mins.empty() && rs.mins.back().price >= entry.price) rs.mins.pop_back();
+      while (!rs.maxs.empty() && rs.maxs.back().price <= entry.price) rs.maxs.pop_back();
+      rs.mins.push_back(entry);
+      rs.maxs.push_back(entry);
     }
   }
 }
@@ -745,7 +839,9 @@ void engine::on_news(const news& n, std::vector<alert>& out) {
            st.recent_alerts.front().time < stats_.watermark - policy.lookahead - policy.lookback) {
       st.recent_alerts.pop_front();
     }
-    for (auto& ra : st.recent_alerts) {
+    // Newest first: the follow-up amends the latest thing said about the symbol.
+    for (auto it = st.recent_alerts.rbegin(); it != st.recent_alerts.rend(); ++it) {
+      auto& ra = *it;
       if (n.time > ra.time + policy.lookahead || n.time < ra.time - policy.lookback) continue;
       if (std::find(ra.cited.begin(), ra.cited.end(), n.id) != ra.cited.end()) continue;
       if (n.time <= ra.time) continue;  // was there at the time: already considered
@@ -753,10 +849,13 @@ void engine::on_news(const news& n, std::vector<alert>& out) {
       alert a = ra.snapshot;
       a.follow_up_of = ra.id;
       a.id = stable_hash_hex(ra.id + "\x1f" "follow_up\x1f" + n.id);
-      a.event_time = std::max(n.time, ra.time);
-      a.headlines = news_.cite(m.symbol, ra.time - policy.lookback, a.event_time,
+      const exchange_calendar& cal = rules_->calendars()[st.exchange];
+      a.headlines = news_.cite(m.symbol, ra.time - policy.lookback, std::max(n.time, ra.time),
                                policy.max_citations, *rules_);
-      a.summary = "follow-up: " + compose_summary(a, rules_->calendars()[st.exchange]);
+      // The move is told as it was (its own time and price); the alert's time is the headline's.
+      a.summary = "follow-up, headline at " + format_local_clock(cal, n.time) + ": " +
+                  compose_summary(a, cal);
+      a.event_time = std::max(n.time, ra.time);
       ++stats_.follow_ups;
       const std::size_t rule = ra.rule;
       emit(rule, std::move(a), out);
@@ -842,7 +941,7 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
   const bool escalation = tr.firing;
   tr.firing = true;
   tr.level = std::max(tr.level, sig.level);
-  tr.fingerprint = a.fingerprint;
+  tr.story().fingerprint = a.fingerprint;
   tr.last_change = sig.change_pct;
   if (spec.kind == rule_kind::unexplained_move && !a.headlines.empty()) {
     ++stats_.suppressed;
@@ -892,7 +991,8 @@ alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_
   a.level = spec.kind == rule_kind::volume_spike ? severity::info
             : critical                          ? severity::critical
                                                 : severity::warning;
-  a.base = sig.base;
+  a.base = baseline{std::string(sig.base.kind), sig.base.price, sig.base.time,
+                    sig.base.description};
   if (a.base->description.empty()) a.base->description = describe_baseline(spec, st, sig, basket);
   const std::string& who = symbol.empty() ? basket : symbol;
   a.fingerprint = stable_hash_hex(a.rule + '\x1f' + who + '\x1f' + a.direction + '\x1f' + a.base->kind);
@@ -925,23 +1025,29 @@ alert engine::make_resolved(std::size_t r, const std::string& who, const symbol_
   const bool is_symbol = spec.kind != rule_kind::basket_breadth;
   a.symbol = is_symbol ? who : std::string();
   if (is_symbol) a.symbols = {who};
-  a.name = is_symbol ? std::string() : who;
+  if (is_symbol) {
+    if (const symbol_info* info = rules_->find_symbol(who)) a.name = info->name;
+  } else {
+    a.name = who;
+  }
   a.exchange = cal.spec().mic;
   a.time_zone = cal.spec().time_zone;
   a.utc_offset_s = cal.zone().utc_offset(t);
   if (is_price_kind(spec.kind)) a.change_pct = change;
   // Same labels as the firing (direction, severity), so receivers such as Alertmanager can end
   // exactly the alert that fired.
-  a.level = tr.announced_level;
-  a.direction = tr.announced_direction;
+  static const trigger_story k_untold;
+  const trigger_story& told = tr.told ? *tr.told : k_untold;
+  a.level = told.level;
+  a.direction = told.direction;
   a.event_time = t;
   a.price = price;
   // The resolve states the same baseline and window as the firing it ends.
-  a.base = tr.announced_base;
-  a.window = tr.announced_window;
-  a.threshold_pct = tr.announced_threshold_pct;
-  a.fingerprint = tr.fingerprint;
-  a.id = stable_hash_hex(tr.fingerprint + "\x1f" "resolved\x1f" + std::to_string(t));
+  a.base = told.base;
+  a.window = told.window;
+  a.threshold_pct = told.threshold_pct;
+  a.fingerprint = told.fingerprint;
+  a.id = stable_hash_hex(told.fingerprint + "\x1f" "resolved\x1f" + std::to_string(t));
   a.summary = who + " " + spec.name + " resolved: " + why + " (" + format_local_clock(cal, t) + ")";
   return a;
 }
@@ -949,7 +1055,7 @@ alert engine::make_resolved(std::size_t r, const std::string& who, const symbol_
 std::string engine::describe_baseline(const rule_spec& spec, const symbol_state* st,
                                       const signal& sig, const std::string& basket) const {
   const exchange_calendar& cal = rules_->calendars()[st ? st->exchange : 0];
-  const baseline& b = sig.base;
+  const signal::base_ref& b = sig.base;
   char buf[200];
   switch (sig.extra) {
     case signal::note::breadth:
@@ -1028,11 +1134,13 @@ std::string engine::compose_summary(const alert& a, const exchange_calendar& cal
 
 void engine::remember_announcement(trigger& tr, const alert& a) {
   tr.announced = true;
-  tr.announced_base = a.base.value_or(baseline{});
-  tr.announced_window = a.window;
-  tr.announced_threshold_pct = a.threshold_pct;
-  tr.announced_direction = a.direction;
-  tr.announced_level = a.level;
+  trigger_story& told = tr.story();
+  told.fingerprint = a.fingerprint;
+  told.base = a.base.value_or(baseline{});
+  told.window = a.window;
+  told.threshold_pct = a.threshold_pct;
+  told.direction = a.direction;
+  told.level = a.level;
 }
 
 bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {

@@ -24,6 +24,7 @@
 #include "rules/compiled_rules.h"
 #include "rules/event.h"
 #include "rules/news_linker.h"
+#include "rules/ring.h"
 
 namespace aftershock::rules {
 
@@ -72,6 +73,8 @@ class engine {
 
   const engine_stats& stats() const noexcept { return stats_; }
   const news_stats& headline_stats() const noexcept { return news_.stats(); }
+  /// What the headline most recently accepted (new or edited) matched, for metrics.
+  const match_result& last_headline_matches() const noexcept { return news_.last_matches(); }
   const compiled_rules& rules() const noexcept { return *rules_; }
   std::shared_ptr<const compiled_rules> rules_ptr() const noexcept { return rules_; }
 
@@ -101,26 +104,36 @@ class engine {
     time_ns time;
     double price;
   };
-  // The lifecycle of one condition (rule x symbol-or-basket x direction).
+  // What an announced firing said, so its resolve names the same fingerprint, baseline, window,
+  // direction and severity. Cold: allocated only once a trigger fires.
+  struct trigger_story {
+    std::string fingerprint;
+    baseline base;
+    time_ns window = 0;
+    double threshold_pct = 0;
+    std::string direction;
+    severity level = severity::info;
+  };
+  // The lifecycle of one condition (rule x symbol-or-basket x direction). Kept small: every
+  // price observation touches one per rule and direction, so its size is cache misses.
   struct trigger {
     bool firing = false;
-    int level = -1;                    // highest level announced while firing
-    std::int64_t day = INT64_MIN;      // trading day for day-scoped rules
-    int fires_today = 0;
-    time_ns last_fire = INT64_MIN;
-    time_ns cooling_until = INT64_MIN;
-    int pending = 0;                   // observations seen toward confirmation
-    std::string fingerprint;           // of the last firing, for the resolve
-    double last_change = 0;
     // Whether the firing reached the output on its own (not folded into another rule's message
     // on the same print, nor into a storm digest). Only announced firings get a resolve.
     bool announced = false;
-    // What the announced firing stated, so the resolve names the same baseline and window.
-    baseline announced_base;
-    time_ns announced_window = 0;
-    double announced_threshold_pct = 0;
-    std::string announced_direction;
-    severity announced_level = severity::info;
+    int level = -1;                    // highest level announced while firing
+    int fires_today = 0;
+    int pending = 0;                   // observations seen toward confirmation
+    std::int64_t day = INT64_MIN;      // trading day for day-scoped rules
+    time_ns last_fire = INT64_MIN;
+    time_ns cooling_until = INT64_MIN;
+    double last_change = 0;
+    std::unique_ptr<trigger_story> told;  // null until the first firing
+
+    trigger_story& story() {
+      if (!told) told = std::make_unique<trigger_story>();
+      return *told;
+    }
   };
   // A condition as an evaluator sees it on one observation, for one direction.
   struct signal {
@@ -128,8 +141,15 @@ class engine {
     bool rearm = false;      // clearly gone (hysteresis passed): re-arm and resolve
     double change_pct = 0;   // signed move the alert reports
     double level_pct = 0;    // the level crossed
-    baseline base;           // kind, price, time; the description is written only when an
-                             // alert is made (describe_baseline), never per observation
+    // The baseline as numbers and a static kind name: evaluated on every print, so no string
+    // is built here; the description is written only when an alert is made
+    // (describe_baseline), or given by the few evaluators that have one already.
+    struct base_ref {
+      std::string_view kind;
+      double price = 0;
+      time_ns time = 0;
+      std::string description;
+    } base;
     enum class note : std::uint8_t { none, limits, gap, zscore, breadth } extra = note::none;
     double x = 0, y = 0, z = 0;  // note-specific numbers (limits, gap open, volatility ...)
     std::size_t n = 0, total = 0;
@@ -138,21 +158,24 @@ class engine {
     std::int64_t minute = INT64_MIN;
     double minute_close = 0;
     double prev_close = 0;
-    std::deque<double> returns;
+    ring<double> returns;
     double sum = 0, sum_sq = 0;
   };
   struct volume_stats {               // per time-of-day bucket, for volume_spike
     std::int64_t day = INT64_MIN;
     int bucket = -1;
     double current = 0;
-    std::map<int, std::deque<double>> history;  // bucket -> last days' volumes
+    std::map<int, ring<double>> history;  // bucket -> last days' volumes
     std::int64_t fired_day = INT64_MIN;
     int fired_bucket = -1;
+    // The typical volume of the current bucket, computed once when the bucket starts.
+    double typical = 0;
+    std::size_t typical_days = 0;
   };
   struct rule_state {
     std::string rule;                  // rule name, to carry state across reloads
     trigger up, down;
-    std::deque<window_point> mins, maxs, points;  // window_move monotonic deques; zscore points
+    ring<window_point> mins, maxs, points;  // window_move monotonic deques; zscore points
     minute_stats minutes;
     volume_stats volume;
     std::int64_t gap_day = INT64_MIN;  // opening_gap: the day whose open is below
@@ -168,6 +191,9 @@ class engine {
   };
   struct symbol_state {
     std::size_t exchange = 0;
+    const symbol_info* info = nullptr;  // null outside the universe
+    std::vector<std::uint8_t> applies;  // per rule: does it apply to this symbol (cached)
+    std::int64_t max_id = 0;            // highest trade id seen: anything above is new
     double last_price = 0;
     time_ns last_time = INT64_MIN;
     double last_regular_price = 0;
@@ -201,8 +227,8 @@ class engine {
 
   symbol_state& state_for(const std::string& symbol);
   void init_rule_states(symbol_state& st) const;
-  void observe_price(const std::string& symbol, std::int64_t id, double price, time_ns t,
-                     time_ns session_time, std::vector<alert>& out);
+  void observe_price(const std::string& symbol, symbol_state& st, std::int64_t id, double price,
+                     time_ns t, time_ns session_time, std::vector<alert>& out);
   void accept_price(const std::string& symbol, symbol_state& st, const print& p,
                     time_ns session_time, std::vector<alert>& out);
   void observe_volume(const std::string& symbol, symbol_state& st, double volume, time_ns t,
@@ -249,7 +275,21 @@ class engine {
   std::string describe_baseline(const rule_spec& spec, const symbol_state* st, const signal& sig,
                                 const std::string& basket) const;
 
+  void index_rules();
+  // An exchange's local day, minute and session, which only change at minute boundaries: the
+  // time-zone arithmetic runs once per exchange per minute instead of once per print.
+  struct local_clock {
+    time_ns from = 1, to = 0;  // [from, to): the UTC minute this entry describes
+    std::int64_t day = 0;
+    int minute = 0;
+    session_kind session = session_kind::closed;
+  };
+  const local_clock& clock_at(std::size_t exchange, time_ns t);
+  std::vector<local_clock> clocks_;  // per exchange index
+
   std::shared_ptr<const compiled_rules> rules_;
+  std::vector<std::size_t> price_rules_;   // rules evaluated on every price observation
+  std::vector<std::size_t> volume_rules_;  // volume_spike rules
   std::unordered_map<std::string, symbol_state> symbols_;
   std::map<std::pair<std::string, std::string>, basket_state> baskets_;  // (rule, basket)
   std::map<std::string, storm_state> storms_;   // per rule name

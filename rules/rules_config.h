@@ -116,7 +116,7 @@ struct rules_config {
   std::vector<price_limit_exception> price_limit_exceptions;
   news_link_spec news;
   storm_spec storm;
-  double outlier_pct = 20.0;   // a print this far from the last one is held until confirmed
+  double outlier_pct = 5.0;    // a print this far from the last one is held until confirmed
 };
 
 }  // namespace aftershock::rules

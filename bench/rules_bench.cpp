@@ -1,0 +1,265 @@
+// Measures the rules side of aftershock against its targets and its ceiling (issue 4):
+//   matcher   headlines/s with a 10,000-alias English and Chinese dictionary, and build time
+//   engine    events/s through rules::engine alone (events decoded beforehand), every rule kind
+//   replay    frames/s and events/s of `aftershockd replay` end to end (read, parse, engine)
+//   ceiling   a bare simdjson on-demand pass over the same capture touching every field the
+//             daemon reads: the most any JSON-reading replay could do; replay is reported as a
+//             ratio to it
+// A measuring program, not a test: it prints figures and never fails on them.
+//
+// Usage: rules_bench CONFIG CAPTURE [--repeat N]
+//   CAPTURE: e.g. aftershock-feedsim generate --symbols 5000 --events 2000000 \
+//            --per-frame 1..100 --headline-every 1000 --out /tmp/day.ndjson
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daemon/config_loader.h"
+#include "daemon/replay.h"
+#include "feeds/capture_reader.h"
+#include "feeds/frame_parser.h"
+#include "rules/engine.h"
+#include "rules/headline_matcher.h"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace aftershock;
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// --- ceiling: simdjson on-demand, every field the daemon reads --------------------------------
+struct ceiling_result {
+  std::size_t frames = 0, events = 0;
+  double seconds = 0, checksum = 0;
+};
+
+ceiling_result ceiling_pass(const std::string& text) {
+  ceiling_result r;
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(text);
+  const auto start = clock_type::now();
+  simdjson::ondemand::document_stream stream;
+  if (parser.iterate_many(padded, 1 << 24).get(stream)) return r;
+  for (auto doc : stream) {
+    simdjson::ondemand::object record;
+    if (doc.get_object().get(record)) continue;
+    std::string_view at, feed;
+    for (auto field : record) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) break;
+      if (key == "at") {
+        if (field.value().get_string().get(at)) at = {};
+      } else if (key == "feed") {
+        if (field.value().get_string().get(feed)) feed = {};
+      } else if (key == "frame") {
+        ++r.frames;
+        auto value = field.value();
+        simdjson::ondemand::array items;
+        if (value.get_array().get(items)) continue;
+        for (auto item : items) {
+          simdjson::ondemand::object o;
+          if (item.get_object().get(o)) continue;
+          ++r.events;
+          for (auto f : o) {
+            std::string_view k;
+            if (f.unescaped_key().get(k)) break;
+            if (k.size() == 1 || k == "bp" || k == "ap" || k == "bs" || k == "as") {
+              double d;
+              std::string_view s;
+              auto v = f.value();
+              if (!v.get_double().get(d)) {
+                r.checksum += d;
+              } else if (!v.get_string().get(s)) {
+                r.checksum += static_cast<double>(s.size());
+              }
+            } else if (k == "headline" || k == "symbols" || k == "created_at" || k == "id") {
+              std::string_view raw;
+              if (!f.value().raw_json_token().get(raw)) r.checksum += static_cast<double>(raw.size());
+            }
+          }
+        }
+      }
+    }
+    r.checksum += static_cast<double>(at.size() + feed.size());
+  }
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+// --- reader + parsers only -----------------------------------------------------------------------
+struct decoded {
+  std::vector<rules::event> events;
+  std::size_t frames = 0;
+  double seconds = 0;
+};
+
+decoded decode_all(const std::string& path, const std::string& text) {
+  decoded d;
+  feeds::capture_reader reader;
+  reader.add(path, text);
+  std::vector<feeds::frame_parser> parsers;
+  for (std::size_t i = 0; i < feeds::k_dialect_count; ++i) {
+    parsers.emplace_back(static_cast<feeds::dialect>(i));
+  }
+  const auto start = clock_type::now();
+  feeds::capture_record rec;
+  while (reader.next(rec)) {
+    ++d.frames;
+    parsers[static_cast<std::size_t>(rec.feed)].parse(rec.frame, d.events);
+  }
+  d.seconds = seconds_since(start);
+  return d;
+}
+
+// --- matcher ---------------------------------------------------------------------------------
+void bench_matcher() {
+  static const char* syllables[] = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "xi",
+                                    "ze", "por", "quin", "dra", "sel", "tor", "vex", "bri"};
+  static const char* hanzi[] = {"华", "星", "海", "智", "芯", "云", "光", "达",
+                                "通", "电", "科", "能", "微", "信", "天", "龙"};
+  std::uint32_t seed = 2025;
+  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 16; };
+  std::vector<rules::entity_spec> entities;
+  for (int i = 0; i < 5000; ++i) {
+    rules::entity_spec e;
+    e.symbol = "S" + std::to_string(i);
+    std::string latin;
+    for (int k = 0; k < 3; ++k) latin += syllables[next() % 16];
+    latin += std::to_string(i);
+    latin[0] = static_cast<char>(latin[0] - 32);
+    std::string cjk;
+    for (int k = 0; k < 3; ++k) cjk += hanzi[next() % 16];
+    cjk += std::to_string(i);
+    e.name = latin;
+    e.aliases = {latin, cjk};
+    entities.push_back(std::move(e));
+  }
+  std::vector<rules::theme_spec> themes = {
+      {"deepseek", {"DeepSeek", "深度求索"}, {}, {}},
+      {"ai_capex", {"AI infrastructure", "data center", "数据中心", "算力"}, {}, {}}};
+  std::vector<rules::matcher_error> errors;
+  const auto build_start = clock_type::now();
+  const rules::headline_matcher matcher(entities, themes, &errors);
+  const double build_s = seconds_since(build_start);
+
+  std::vector<std::string> headlines;
+  for (int i = 0; i < 2000; ++i) {
+    const auto& e = entities[next() % entities.size()];
+    switch (i % 4) {
+      case 0: headlines.push_back(e.aliases[0] + " Shares Slide As DeepSeek Questions AI Spending"); break;
+      case 1: headlines.push_back(e.aliases[1] + "股价暴跌近15%,芯片股大跌,数据中心需求受质疑"); break;
+      case 2: headlines.push_back("Analysts Weigh Data Center Demand After Earnings From " + e.aliases[0] + " And Peers In Asia"); break;
+      default: headlines.push_back("Markets Open Mixed As Investors Await Central Bank Decision"); break;
+    }
+  }
+  std::size_t matched = 0, n = 0;
+  const auto start = clock_type::now();
+  while (seconds_since(start) < 2.0) {
+    for (const auto& h : headlines) matched += matcher.match(h).entities.size();
+    n += headlines.size();
+  }
+  const double s = seconds_since(start);
+  std::printf("matcher   %zu patterns, built in %.0f ms; %.2f M headlines/s (one core; %zu matches)\n",
+              matcher.pattern_count(), build_s * 1e3, static_cast<double>(n) / s / 1e6, matched);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: rules_bench CONFIG CAPTURE [--repeat N]\n");
+    return 64;
+  }
+  const std::string config_path = argv[1];
+  const std::string capture = argv[2];
+  int repeat = 3;
+  bool engine_only = false;  // for profiling the engine alone
+  for (int i = 3; i < argc; ++i) {
+    if (std::string(argv[i]) == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[i + 1]));
+    if (std::string(argv[i]) == "--engine-only") engine_only = true;
+  }
+  const auto config = daemon::load_config_file(config_path);
+  if (!config.errors.empty() || !config.compiled) {
+    for (const auto& e : config.errors) std::fprintf(stderr, "%s\n", e.message.c_str());
+    return 78;
+  }
+  const std::string text = read_file(capture);
+  std::printf("capture   %s: %.1f MB\n", capture.c_str(), static_cast<double>(text.size()) / 1e6);
+
+  if (!engine_only) bench_matcher();
+
+  ceiling_result best_ceiling;
+  for (int i = 0; i < (engine_only ? 0 : repeat); ++i) {
+    const auto c = ceiling_pass(text);
+    if (best_ceiling.seconds == 0 || c.seconds < best_ceiling.seconds) best_ceiling = c;
+  }
+  std::printf("ceiling   %zu frames, %zu elements in %.3f s: %.0f frames/s, %.2f M events/s "
+              "(bare simdjson on-demand)\n",
+              best_ceiling.frames, best_ceiling.events, best_ceiling.seconds,
+              static_cast<double>(best_ceiling.frames) / best_ceiling.seconds,
+              static_cast<double>(best_ceiling.events) / best_ceiling.seconds / 1e6);
+
+  decoded d = decode_all(capture, text);
+  std::printf("parse     %zu frames, %zu events in %.3f s: %.2f M events/s (capture reader + "
+              "dialect parsers)\n",
+              d.frames, d.events.size(), d.seconds,
+              static_cast<double>(d.events.size()) / d.seconds / 1e6);
+
+  double best_engine = 0;
+  std::size_t alerts = 0;
+  for (int i = 0; i < repeat; ++i) {
+    rules::engine eng(config.compiled);
+    std::vector<rules::alert> out;
+    const auto start = clock_type::now();
+    for (const auto& e : d.events) {
+      eng.process(e, out);
+      if (out.size() > 4096) out.clear();
+    }
+    eng.flush(out);
+    const double s = seconds_since(start);
+    alerts = eng.stats().alerts;
+    const double rate = static_cast<double>(d.events.size()) / s;
+    best_engine = std::max(best_engine, rate);
+  }
+  std::printf("engine    %.2f M events/s (one core, %zu rules, %zu alerts; target 5 M)\n",
+              best_engine / 1e6, config.compiled->config().rules.size(), alerts);
+  if (engine_only) return 0;
+
+  double best_replay_s = 0;
+  daemon::replay_summary summary;
+  for (int i = 0; i < repeat; ++i) {
+    daemon::replay_options options;
+    options.captures = {capture};
+    std::string error;
+    const auto s = daemon::replay_captures(config, options, &error);
+    if (best_replay_s == 0 || s.seconds < best_replay_s) {
+      best_replay_s = s.seconds;
+      summary = s;
+    }
+  }
+  const double frames_per_s = static_cast<double>(summary.frames) / best_replay_s;
+  const double ceiling_fps = static_cast<double>(best_ceiling.frames) / best_ceiling.seconds;
+  std::printf("replay    %zu frames, %zu events in %.3f s: %.0f frames/s, %.2f M events/s; "
+              "%.2f of the ceiling (target 0.5)\n",
+              summary.frames, summary.events, best_replay_s, frames_per_s,
+              static_cast<double>(summary.events) / best_replay_s / 1e6,
+              frames_per_s / ceiling_fps);
+  return 0;
+}
