@@ -1,4 +1,6 @@
 // Process exit codes, following sysexits(3) so systemd and scripts can tell causes apart.
+// deploy/systemd/aftershock.service restarts on failure except for k_exit_config
+// (RestartPreventExitStatus=78): a broken configuration does not heal by restarting.
 #pragma once
 
 namespace aftershock::daemon {
