@@ -1,11 +1,13 @@
 // `aftershockd run --config FILE [--alerts-out PATH|-] [--record DIR] [--feed-host HOST:PORT]
-//  [--state-dir DIR] [--print MODE] [--status-interval S]`
+//  [--state-dir DIR] [--print MODE] [--status-interval S] [--metrics-listen ADDR|off]`
 //
 // The live daemon: every feed in the config's feeds: section into the rules engine, alerts to
 // --alerts-out (JSON lines) and, when the config has outputs:, through the durable outbox to
 // the destinations. SIGTERM/SIGINT: stop reading, drain the queue through the engine, flush
-// the sinks, exit 0 within 5 s. SIGHUP is caught (so it cannot kill the daemon) and logged;
-// reload is not implemented yet (the runner's replace_rules() is the hook for it).
+// the sinks, exit 0 within 5 s. SIGHUP reloads: the file is validated again (daemon/reload.h)
+// and the new rules are swapped into the running engine; a bad file keeps the running config.
+// Under systemd (Type=notify) it reports READY=1, STATUS=, RELOADING=1, STOPPING=1, and the
+// engine thread sends the WATCHDOG=1 keep-alives (daemon/sd_notify.h).
 //
 // --feed-host (or $AFTERSHOCK_FEED_HOST) replaces the host and port of every feed URL, keeping
 // scheme, path and query: scripts/demo points deploy/config/demo.yaml at a local feedsim with it.
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -25,6 +28,10 @@
 #include "daemon/config_loader.h"
 #include "daemon/exit_codes.h"
 #include "daemon/live_runner.h"
+#include "daemon/logging.h"
+#include "daemon/metrics_setup.h"
+#include "daemon/reload.h"
+#include "daemon/sd_notify.h"
 #include "daemon/outputs.h"
 #include "daemon/replay.h"
 
@@ -40,6 +47,7 @@ struct run_args {
   std::string state_dir;
   std::string print = "auto";
   double status_interval_s = 60;
+  std::string metrics_listen;  // empty: the config's metrics: section
 };
 
 // Hands each alert to several sinks (the JSONL file, the outbox, the terminal).
@@ -64,6 +72,8 @@ class print_sink final : public exporters::alert_sink {
   void publish(const rules::alert& a) override {
     const std::string line = json_ ? rules::to_json(a) : human_line(a);
     std::fprintf(stdout, "%s\n", line.c_str());
+    // Alerts are rare and someone is watching: show each as it fires, even through a pipe.
+    std::fflush(stdout);
   }
   void flush() override { std::fflush(stdout); }
 
@@ -74,16 +84,20 @@ class print_sink final : public exporters::alert_sink {
 std::string status_line(const feed_snapshot& f) {
   const feeds::feed_stats& s = f.session;
   return fmt::format(
-      "feed {}: {}, {} msgs, {} events, {} parse errors, {} reconnects, {} stale, {} dropped, "
-      "lag {:.1f} s{}",
-      s.name, feeds::to_string(s.state), s.messages, s.events, s.parse_errors, s.reconnects,
-      s.stale, f.dropped_events, static_cast<double>(s.event_time_lag) / rules::k_ns_per_s,
+      "feed {}: {}, {} msgs, {} events, {} parse errors, {} oversized, {} reconnects ({} "
+      "connect attempts), {} stale, {} dropped, lag {:.1f} s{}",
+      s.name, feeds::to_string(s.state), s.messages, s.events, s.parse_errors,
+      s.oversized_frames, s.reconnects, s.connect_attempts, s.stale, f.dropped_events,
+      static_cast<double>(s.event_time_lag) / rules::k_ns_per_s,
       s.last_error.empty() ? std::string() : ", last error: " + s.last_error);
 }
 
 int run_live(const run_args& args, const sigset_t& signals) {
   const loaded_config loaded = load_config_file(args.config);
   if (!loaded.ok()) return report_config_errors(loaded);
+  if (global_cli_options().log_level.empty() && !loaded.config.log_level.empty()) {
+    set_log_level(parse_log_level(loaded.config.log_level).value_or(spdlog::level::info));
+  }
   if (loaded.config.feeds.empty()) {
     std::fprintf(stderr, "%s: no feeds: section; `run` has nothing to read (see "
                  "deploy/config/demo.yaml for an example)\n", args.config.c_str());
@@ -142,25 +156,57 @@ int run_live(const run_args& args, const sigset_t& signals) {
   run_options options;
   options.record_dir = args.record_dir;
   options.feed_host = args.feed_host;
+  service_notifier notifier;
+  options.engine_heartbeat = [&notifier] { notifier.watchdog_tick(); };
+  if (const char* hang = std::getenv("AFTERSHOCK_TEST_HANG_ENGINE_AFTER")) {
+    options.hang_engine_after = std::strtoull(hang, nullptr, 10);
+  }
+  // Prometheus metrics with /healthz and /readyz (telemetry/; daemon/metrics_setup.h).
+  const std::string metrics_listen =
+      metrics_listen_address(args.metrics_listen, loaded.config.metrics);
+  std::unique_ptr<telemetry::metrics> metrics;
+  if (metrics_listen != "off") {
+    metrics = make_metrics(loaded, "run");
+    options.metrics = metrics.get();
+  }
   live_runner runner(loaded.compiled, std::move(sessions), sinks, options);
   runner.start();
+  std::unique_ptr<telemetry::http_endpoint> metrics_endpoint;
+  if (metrics) metrics_endpoint = serve_run_metrics(*metrics, metrics_listen, runner, outbox.get());
   spdlog::info("run: {} feed{} from {} (config {}){}{}", loaded.config.feeds.size(),
                loaded.config.feeds.size() == 1 ? "" : "s", args.config,
                loaded.config.content_hash,
                args.feed_host.empty() ? "" : ", feed host " + args.feed_host,
                args.record_dir.empty() ? "" : ", recording to " + args.record_dir);
+  daemon_config running = loaded.config;  // what a SIGHUP reload compares against
+  notifier.ready(service_status(runner.snapshot(), running.content_hash));
+  if (notifier.watchdog_timeout().count() > 0) {
+    spdlog::info("run: systemd watchdog {} ms, kept alive by the engine thread",
+                 notifier.watchdog_timeout().count() / 1000);
+  }
 
   // The signals were blocked before any thread started, so they queue for sigtimedwait here.
   const auto status_every = std::chrono::milliseconds(
       static_cast<std::int64_t>(std::max(args.status_interval_s, 1.0) * 1000));
   auto next_status = std::chrono::steady_clock::now() + status_every;
+  auto next_service_status = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool engine_stall_logged = false;
   int signal = 0;
   while (signal == 0) {
     const timespec wait{0, 250'000'000};
     const int got = sigtimedwait(&signals, nullptr, &wait);
     if (got == SIGHUP) {
-      spdlog::warn("run: SIGHUP received: reload is not implemented yet; restart to apply a "
-                   "new config (the running one stays)");
+      spdlog::info("run: SIGHUP received: reloading {}", args.config);
+      notifier.reloading("reloading " + args.config);
+      reload_outcome reload = prepare_reload(args.config, running);
+      if (reload.ok) {
+        runner.replace_rules(reload.rules);
+        running = std::move(reload.config);
+        if (metrics) metrics->set_rules(running.content_hash, *reload.rules);
+      }
+      if (metrics) metrics->record_reload(reload.ok);
+      notifier.ready(reload.summary + "; " +
+                     service_status(runner.snapshot(), running.content_hash));
     } else if (got > 0) {
       signal = got;
     }
@@ -168,8 +214,25 @@ int run_live(const run_args& args, const sigset_t& signals) {
       next_status += status_every;
       for (const feed_snapshot& f : runner.snapshot().feeds) spdlog::info("{}", status_line(f));
     }
+    if (notifier.enabled() && std::chrono::steady_clock::now() >= next_service_status) {
+      next_service_status += std::chrono::seconds(5);
+      notifier.status(service_status(runner.snapshot(), running.content_hash));
+    }
+    // Say why before systemd's watchdog kills us: the engine thread stopped pinging.
+    if (notifier.watchdog_timeout().count() > 0) {
+      const bool stalled = notifier.keepalive_age() > notifier.watchdog_timeout() / 2;
+      if (stalled && !engine_stall_logged) {
+        spdlog::error("run: the engine thread has made no progress for {} ms; systemd "
+                      "restarts the service if it stays stuck for the watchdog's {} ms",
+                      notifier.keepalive_age().count() / 1000,
+                      notifier.watchdog_timeout().count() / 1000);
+      }
+      engine_stall_logged = stalled;
+    }
   }
   const auto stop_started = std::chrono::steady_clock::now();
+  notifier.stopping(std::string("stopping on ") + strsignal(signal) +
+                    ": draining the engine, flushing the outbox");
   spdlog::info("run: {} received: stopping the feeds, draining the queue, flushing the sinks",
                strsignal(signal));
   runner.stop(std::chrono::milliseconds(3000));
@@ -200,7 +263,9 @@ void add_run_command(CLI::App& app, command_action& action) {
   auto* cmd = app.add_subcommand(
       "run",
       "Run live: connect to every feed in the config's feeds: section, link headlines, "
-      "evaluate the rules and emit alerts until SIGTERM or SIGINT (clean stop within 5 s).");
+      "evaluate the rules and emit alerts until SIGTERM or SIGINT (clean stop within 5 s). "
+      "SIGHUP reloads the configuration's rules; under systemd it is a Type=notify service "
+      "with a watchdog.");
   cmd->add_option("-c,--config", args->config, "Configuration file (YAML)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -220,6 +285,14 @@ void add_run_command(CLI::App& app, command_action& action) {
                   "Alerts on stdout: auto (readable lines unless --alerts-out is '-'), human, "
                   "json, none")
       ->check(CLI::IsMember({"auto", "human", "json", "none"}));
+  cmd->add_option("--metrics-listen", args->metrics_listen,
+                  "Serve /metrics, /healthz and /readyz on ADDR (IPv4:PORT or [IPv6]:PORT; "
+                  "port 0 picks one; 'off' disables). Default: the config's metrics: section, "
+                  "else 127.0.0.1:9464")
+      ->check([](const std::string& v) {
+        std::string why;
+        return v == "off" || telemetry::valid_listen_address(v, &why) ? std::string() : why;
+      });
   cmd->add_option("--status-interval", args->status_interval_s,
                   "Seconds between per-feed status log lines (default 60; 0 = none)")
       ->check(CLI::NonNegativeNumber);

@@ -1,17 +1,20 @@
 #include "daemon/live_runner.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
 #include "daemon/bounded_queue.h"
 #include "feeds/vendor_protocol.h"
 #include "feeds/ws_url.h"
+#include "telemetry/engine_probe.h"
 
 namespace aftershock::daemon {
 
@@ -149,13 +152,66 @@ rules::alert make_feed_stale_alert(const feeds::stale_notice& n, rules::time_ns 
   return a;
 }
 
+// ---- latency_histogram ---------------------------------------------------------------------
+
+std::size_t latency_histogram::bucket_of(std::uint64_t ns) noexcept {
+  if (ns < k_sub) return static_cast<std::size_t>(ns);
+  const int octave = 63 - __builtin_clzll(ns);  // >= 3
+  const auto sub = static_cast<std::size_t>((ns >> (octave - 3)) & (k_sub - 1));
+  const std::size_t b = static_cast<std::size_t>(octave - 2) * k_sub + sub;
+  return std::min<std::size_t>(b, k_buckets - 1);
+}
+
+std::uint64_t latency_histogram::upper_bound_of(std::size_t bucket) noexcept {
+  if (bucket < k_sub) return bucket;
+  const std::size_t octave = bucket / k_sub + 2;
+  const std::uint64_t sub = bucket % k_sub;
+  return ((k_sub + sub + 1) << (octave - 3)) - 1;
+}
+
+void latency_histogram::record(std::int64_t ns) noexcept {
+  const std::uint64_t v = ns > 0 ? static_cast<std::uint64_t>(ns) : 0;
+  counts_[bucket_of(v)].fetch_add(1, std::memory_order_relaxed);
+  if (v > max_.load(std::memory_order_relaxed)) max_.store(v, std::memory_order_relaxed);
+}
+
+latency_histogram::summary latency_histogram::summarize() const noexcept {
+  summary s;
+  std::uint64_t counts[k_buckets];
+  for (int i = 0; i < k_buckets; ++i) {
+    counts[i] = counts_[i].load(std::memory_order_relaxed);
+    s.count += counts[i];
+  }
+  s.max_ns = max_.load(std::memory_order_relaxed);
+  if (s.count == 0) return s;
+  auto quantile = [&](double q) {
+    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(s.count - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (int i = 0; i < k_buckets; ++i) {
+      seen += counts[i];
+      if (seen >= rank) return std::min(upper_bound_of(static_cast<std::size_t>(i)), s.max_ns);
+    }
+    return s.max_ns;
+  };
+  s.p50_ns = quantile(0.50);
+  s.p99_ns = quantile(0.99);
+  s.p999_ns = quantile(0.999);
+  return s;
+}
+
 // ---- the runner ----------------------------------------------------------------------------
 
 namespace {
 
+std::int64_t nanoseconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
 struct events_item {
   std::size_t feed = 0;
   std::vector<rules::event> events;
+  std::chrono::steady_clock::time_point handed_off;  // by the session, after parsing
 };
 struct stale_item {
   feeds::stale_notice notice;
@@ -184,10 +240,10 @@ struct live_runner::impl final : feeds::feed_listener {
   // feed_listener, on the I/O thread ------------------------------------------------------
   void on_events(std::size_t feed, std::vector<rules::event>& events) override {
     const std::size_t n = events.size();
-    if (!queue.try_push(events_item{feed, std::move(events)})) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!queue.try_push(events_item{feed, std::move(events), now})) {
       drops[feed].fetch_add(1, std::memory_order_relaxed);
       dropped_events[feed].fetch_add(n, std::memory_order_relaxed);
-      const auto now = std::chrono::steady_clock::now();
       if (now - last_drop_log >= std::chrono::seconds(10)) {
         last_drop_log = now;
         spdlog::warn("run: the engine is behind: queue full ({} frames); dropping events "
@@ -203,6 +259,8 @@ struct live_runner::impl final : feeds::feed_listener {
   // the engine thread --------------------------------------------------------------------
   void engine_loop() {
     rules::engine engine(rule_set);
+    std::optional<telemetry::engine_probe> probe;  // metrics, read between events
+    if (options.metrics) probe.emplace(*options.metrics);
     std::vector<queue_item> batch;
     std::vector<rules::alert> alerts;
     auto publish = [&](const rules::alert& a) {
@@ -210,6 +268,7 @@ struct live_runner::impl final : feeds::feed_listener {
       alerts_published.fetch_add(1, std::memory_order_relaxed);
     };
     for (;;) {
+      if (options.engine_heartbeat) options.engine_heartbeat();
       batch.clear();
       queue.pop_all(batch, std::chrono::milliseconds(200));
       for (queue_item& item : batch) {
@@ -217,14 +276,21 @@ struct live_runner::impl final : feeds::feed_listener {
           for (const rules::event& e : ev->events) {
             alerts.clear();
             engine.process(e, alerts);
+            if (probe) probe->after_event(engine, e, alerts, ev->handed_off);
+            if (!alerts.empty()) {
+              const std::int64_t raised = nanoseconds_since(ev->handed_off);
+              for (std::size_t i = 0; i < alerts.size(); ++i) to_alert.record(raised);
+            }
             for (const rules::alert& a : alerts) publish(a);
           }
+          to_engine.record(nanoseconds_since(ev->handed_off));
         } else if (auto* st = std::get_if<stale_item>(&item)) {
           const rules::alert a = make_feed_stale_alert(st->notice, engine.stats().watermark);
           if (a.status == rules::alert_status::firing) {
             stale_alerts.fetch_add(1, std::memory_order_relaxed);
             spdlog::warn("alert: {}", a.summary);
           }
+          if (probe) probe->count_alert(a);
           publish(a);
         } else if (auto* ru = std::get_if<rules_item>(&item)) {
           engine.replace_rules(ru->rules);
@@ -235,11 +301,22 @@ struct live_runner::impl final : feeds::feed_listener {
         std::lock_guard lock(engine_mutex);
         engine_stats = engine.stats();
       }
+      if (probe) probe->tick(engine);
       if (queue.closed_and_empty()) break;
+      if (options.hang_engine_after > 0 && engine.stats().events >= options.hang_engine_after) {
+        spdlog::warn("engine: hanging on purpose after {} events "
+                     "(AFTERSHOCK_TEST_HANG_ENGINE_AFTER, tests only)", engine.stats().events);
+        while (!stopping.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        options.hang_engine_after = 0;
+      }
     }
     alerts.clear();
     engine.flush(alerts);  // digests held back for a burst
     for (const rules::alert& a : alerts) publish(a);
+    if (probe) {
+      probe->count_alerts(alerts);
+      probe->tick(engine, /*force=*/true);
+    }
     sink.flush();
     std::lock_guard lock(engine_mutex);
     engine_stats = engine.stats();
@@ -257,9 +334,11 @@ struct live_runner::impl final : feeds::feed_listener {
   std::thread engine_thread;
   mutable std::mutex engine_mutex;
   rules::engine_stats engine_stats;
+  latency_histogram to_engine, to_alert;  // written by the engine thread
   std::atomic<std::uint64_t> alerts_published{0};
   std::atomic<std::uint64_t> stale_alerts{0};
   std::atomic<std::uint64_t> reloads{0};
+  std::atomic<bool> stopping{false};  // stop() began (ends a test-induced hang)
   bool started = false;
   bool stopped = false;
 };
@@ -275,7 +354,10 @@ void live_runner::start() {
   impl& m = *impl_;
   if (m.started) return;
   m.started = true;
-  m.engine_thread = std::thread([&m] { m.engine_loop(); });
+  m.engine_thread = std::thread([&m] {
+    pthread_setname_np(pthread_self(), "as-engine");  // for top, perf and the benchmark
+    m.engine_loop();
+  });
   m.live->start();
 }
 
@@ -283,6 +365,7 @@ void live_runner::stop(std::chrono::milliseconds deadline) {
   impl& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
+  m.stopping.store(true);
   const auto until = std::chrono::steady_clock::now() + deadline;
   // 1. Stop reading: sessions close politely; no on_events after this returns.
   m.live->stop(std::chrono::duration_cast<std::chrono::milliseconds>(deadline * 6 / 10));
@@ -323,6 +406,8 @@ runner_snapshot live_runner::snapshot() const {
   s.alerts_published = m.alerts_published.load(std::memory_order_relaxed);
   s.stale_alerts = m.stale_alerts.load(std::memory_order_relaxed);
   s.rule_reloads = m.reloads.load(std::memory_order_relaxed);
+  s.frame_to_engine = m.to_engine.summarize();
+  s.frame_to_alert = m.to_alert.summarize();
   return s;
 }
 

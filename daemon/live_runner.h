@@ -11,8 +11,10 @@
 // from any thread. The sink's publish() and flush() are called from the engine thread only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "feeds/live_feeds.h"
 #include "feeds/secret.h"
 #include "rules/engine.h"
+#include "telemetry/metrics.h"
 
 namespace aftershock::daemon {
 
@@ -30,6 +33,36 @@ struct run_options {
   std::string feed_host;                // HOST:PORT replacing every feed URL's host (demo, tests)
   std::size_t queue_capacity = 65536;   // frames waiting for the engine before drops
   feeds::live_options feeds;            // clock / random injection for tests
+  // Called on the engine thread at the top of every loop turn (at least every 200 ms while the
+  // engine makes progress): the systemd watchdog's keep-alive, so a hung engine stops it.
+  std::function<void()> engine_heartbeat;
+  // Tests only ($AFTERSHOCK_TEST_HANG_ENGINE_AFTER): once the engine has processed this many
+  // events it stops making progress (sleeps until stop()), as a hung engine would. 0 = never.
+  std::uint64_t hang_engine_after = 0;
+  // Prometheus metrics (telemetry/): the engine thread counts alerts and headline matches and
+  // copies the engine's counters and prices into them (telemetry::engine_probe). Null = none.
+  telemetry::metrics* metrics = nullptr;
+};
+
+/// Latencies in a log-linear histogram (8 buckets per power of two, so a quantile is within
+/// 12.5% of the truth), from 1 ns to over an hour. record() from one thread; summary() from
+/// any thread (relaxed atomics: a summary taken while recording may be a few samples behind).
+class latency_histogram {
+ public:
+  struct summary {
+    std::uint64_t count = 0;
+    std::uint64_t p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+  };
+  void record(std::int64_t ns) noexcept;
+  summary summarize() const noexcept;
+
+ private:
+  static constexpr int k_sub = 8;
+  static constexpr int k_buckets = 40 * k_sub;
+  static std::size_t bucket_of(std::uint64_t ns) noexcept;
+  static std::uint64_t upper_bound_of(std::size_t bucket) noexcept;
+  std::atomic<std::uint64_t> counts_[k_buckets] = {};
+  std::atomic<std::uint64_t> max_{0};
 };
 
 /// One feed's state as the runner sees it: the session's counters plus the queue drops.
@@ -49,6 +82,10 @@ struct runner_snapshot {
   std::uint64_t alerts_published = 0;  // everything handed to the sink
   std::uint64_t stale_alerts = 0;      // feed_stale firings among them
   std::uint64_t rule_reloads = 0;
+  // From a frame's hand-off by its session (read and parsed) to the engine having processed
+  // all its events, and to each alert it raised leaving the engine (before the sinks).
+  latency_histogram::summary frame_to_engine;
+  latency_histogram::summary frame_to_alert;
 };
 
 /// Turns the config's feeds into session configs: dialect, URL (with the host override),

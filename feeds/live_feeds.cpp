@@ -29,6 +29,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -970,7 +971,10 @@ void live_feeds::start() {
       m.done.notify_all();
     });
   }
-  m.thread = std::thread([&m] { m.io.run(); });
+  m.thread = std::thread([&m] {
+    pthread_setname_np(pthread_self(), "as-feeds-io");  // for top, perf and the benchmark
+    m.io.run();
+  });
 }
 
 void live_feeds::stop(std::chrono::milliseconds deadline) {

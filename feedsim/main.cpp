@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "feeds/capture_reader.h"
 #include "feedsim/generator.h"
+#include "feedsim/pacer.h"
 #include "feedsim/server.h"
 #include "rules/time.h"
 
@@ -103,7 +105,7 @@ int serve_main(int argc, char** argv) {
   server_options opt;
   std::vector<std::string> captures;
   std::string listen = "127.0.0.1:0", speed = "1", max_gap, from, start_timeout, auth_timeout,
-              ping_interval, pong_timeout, log_level = "info";
+              ping_interval, pong_timeout, log_level = "info", play_in;
   bool no_deflate = false;
 
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: ephemeral)")
@@ -112,6 +114,9 @@ int serve_main(int argc, char** argv) {
                  "Playback speed: a factor (1 = real time, 60 = a minute per second) or max "
                  "(as fast as the slowest client reads)")
       ->capture_default_str();
+  app.add_option("--play-in", play_in,
+                 "Pick the speed factor so the capture (after --max-gap) plays in about this "
+                 "long (seconds, or 90s, 2m ...); replaces --speed");
   app.add_option("--max-gap", max_gap,
                  "Compress silences longer than this (seconds, or 500ms, 1m ...) of capture time");
   app.add_option("--from", from, "Skip records captured before this RFC 3339 time");
@@ -121,6 +126,10 @@ int serve_main(int argc, char** argv) {
                  "Exit with code 3 if playback has not started within this time");
   app.add_flag("--exit-when-done", opt.exit_when_done,
                "Exit (code 0) once the last frame has been sent to every client");
+  app.add_flag("--ordered", opt.ordered,
+               "Keep the capture's order across connections: before switching to another "
+               "endpoint, wait until the clients answered a ping sent after their frames "
+               "(for exact live-vs-replay comparisons)");
   app.add_option("--tls-cert", opt.tls_cert, "PEM certificate (chain): serve wss")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", opt.tls_key, "PEM private key for --tls-cert")
@@ -162,6 +171,10 @@ int serve_main(int argc, char** argv) {
                  "Timed playback: cut a client with more than this many bytes queued")
       ->capture_default_str();
   app.add_flag("--no-deflate", no_deflate, "Refuse permessage-deflate");
+  app.add_option("--deflate-level", opt.deflate_level,
+                 "permessage-deflate compression level, 1 (fastest) to 9 (smallest)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   app.add_option("captures", captures, "Capture v1 files (merged in `at` order)")
@@ -211,14 +224,33 @@ int serve_main(int argc, char** argv) {
   }
   spdlog::set_level(level);
 
+  rules::time_ns play_in_ns = 0;
+  seconds_option(play_in, "--play-in", play_in_ns);
+  if (!play_in.empty() && play_in_ns <= 0) errors.emplace_back("--play-in must be positive");
   feeds::capture_reader reader;
+  feeds::capture_reader probe;  // --play-in: a first pass to measure the capture's span
   for (const auto& path : captures) {
     std::string text, error;
     if (!read_file(path, text, error)) {
       errors.push_back(error);
       continue;
     }
+    if (play_in_ns > 0) probe.add(path, text);
     reader.add(path, std::move(text));
+  }
+  if (play_in_ns > 0 && errors.empty()) {
+    feedsim::pacer span(feedsim::pacing{1.0, false, opt.pace.max_gap});
+    rules::time_ns last = 0;
+    feeds::capture_record record;
+    while (probe.next(record)) {
+      if (opt.from > 0 && record.received < opt.from) continue;
+      last = span.due(record.received);
+    }
+    opt.pace.as_fast_as_possible = false;
+    opt.pace.speed = std::max(1.0, static_cast<double>(last) / static_cast<double>(play_in_ns));
+    spdlog::info("--play-in {}: {} of capture time (after --max-gap) at speed {:.0f}x",
+                 rules::format_duration(play_in_ns), rules::format_duration(last),
+                 opt.pace.speed);
   }
   if (!errors.empty()) {
     for (const auto& e : errors) std::fprintf(stderr, "aftershock-feedsim: %s\n", e.c_str());

@@ -116,6 +116,12 @@ class connection {
   bool idle() const noexcept { return queue_.empty() && !writing_; }
   std::uint64_t id() const noexcept { return id_; }
   std::uint64_t frames_sent() const noexcept { return frames_sent_; }
+  /// --ordered: queues a ping after everything queued so far; confirmed() turns true once the
+  /// client has answered it (pongs answer pings in order).
+  void request_confirmation() {
+    enqueue(outgoing{outgoing::kind::ping, nullptr, false, false, 1000, {}});
+  }
+  bool confirmed() const noexcept { return pongs_ >= pings_queued_; }
 
   /// Playback hands every frame of the connection's dialect here.
   bool deliver(data_frame& frame, rules::time_ns at);
@@ -143,6 +149,8 @@ class connection {
   bool stalled_ = false;  // stall fault: nothing more is sent or read
   std::uint64_t frames_sent_ = 0;
   std::uint64_t bytes_sent_ = 0;
+  std::uint64_t pings_queued_ = 0;  // every ping this connection queued (keep-alives too)
+  std::uint64_t pongs_ = 0;
   std::vector<std::uint32_t> selection_;
   std::vector<fault_action> actions_;
 };
@@ -208,6 +216,7 @@ connection::connection(server_state& server, const endpoint& ep, const protocol_
 void connection::enqueue(outgoing item) {
   if (closed_ || stalled_) return;
   if (item.bytes) queued_bytes_ += item.bytes->size();
+  if (item.what == outgoing::kind::ping) ++pings_queued_;
   queue_.push_back(std::move(item));
   wake_writer();
 }
@@ -342,11 +351,18 @@ class ws_connection : public connection,
         [](websocket::response_type& res) { res.set(http::field::server, k_server_name); }));
     websocket::permessage_deflate pmd;
     pmd.server_enable = opt.deflate;
+    // The fastest level: at --speed max the compressor is the simulator's bottleneck (level 8,
+    // Beast's default, spends two thirds of the time in longest_match), and on loopback the
+    // ratio hardly matters. Clients see the same protocol either way.
+    pmd.compLevel = opt.deflate_level;
     ws_.set_option(pmd);
     ws_.read_message_max(opt.read_message_max);
     ws_.auto_fragment(false);  // one frame per message, as the vendors send them
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::pong) protocol_.on_pong(now_ns());
+      if (kind != websocket::frame_type::pong) return;
+      protocol_.on_pong(now_ns());
+      ++pongs_;
+      server_.on_drained();  // an --ordered playback may be waiting for this pong
     });
 
     handshake_info info;
@@ -704,6 +720,8 @@ class server {
     data_frame frame;
     feeds::capture_record record;
     std::uint64_t since_yield = 0;
+    std::vector<std::shared_ptr<connection>> unconfirmed;  // --ordered: sent to since the check
+    std::optional<feeds::dialect> last_feed;
     while (!s_.stopping && s_.captures.next(record)) {
       if (opt.from > 0 && record.received < opt.from) {
         ++s_.records_skipped;
@@ -721,11 +739,22 @@ class server {
         since_yield = 0;
         if (s_.stopping) break;
       }
+      if (opt.ordered && last_feed && *last_feed != record.feed && !unconfirmed.empty()) {
+        co_await confirm_received(unconfirmed);
+        since_yield = 0;
+        if (s_.stopping) break;
+      }
+      last_feed = record.feed;
       ++s_.records_played;
       bool over_window = false;
       for (auto& c : s_.connections) {
         if (c->dialect() != record.feed) continue;
-        if (c->deliver(frame, record.received)) ++s_.frames_delivered;
+        const bool delivered = c->deliver(frame, record.received);
+        if (delivered) ++s_.frames_delivered;
+        if (delivered && opt.ordered &&
+            std::find(unconfirmed.begin(), unconfirmed.end(), c) == unconfirmed.end()) {
+          unconfirmed.push_back(c);
+        }
         if (c->queued_bytes() > opt.window_bytes) {
           over_window = true;
           if (!opt.pace.as_fast_as_possible && c->queued_bytes() > opt.max_queue_bytes) {
@@ -742,6 +771,11 @@ class server {
         since_yield = 0;
       }
     }
+    if (opt.ordered && !s_.stopping && !unconfirmed.empty()) {
+      co_await confirm_received(unconfirmed);
+      // Tests wait for this line: the clients have read everything (killing us is now safe).
+      spdlog::info("--ordered: every client has read every frame it was sent");
+    }
     s_.playback_done = true;
     s_.playback_ended_at = now_ns();
     if (s_.stopping) co_return;
@@ -749,6 +783,30 @@ class server {
     spdlog::info("playback done: {} records played, {} skipped, {} bad lines; {} frames queued",
                  s_.records_played, s_.records_skipped, stats.bad_lines, s_.frames_delivered);
     if (opt.exit_when_done) co_await finish_and_exit();
+  }
+
+  // --ordered: a ping after the frames sent to each of `sent_to`, then wait for every answer
+  // (or the connection's end). Bounded by the write timeout, so a client that stops answering
+  // delays the playback but cannot stop it.
+  net::awaitable<void> confirm_received(std::vector<std::shared_ptr<connection>>& sent_to) {
+    for (auto& c : sent_to) {
+      if (!c->done()) c->request_confirmation();
+    }
+    const rules::time_ns give_up = now_ns() + s_.options.write_timeout;
+    while (!s_.stopping) {
+      const bool waiting = std::any_of(sent_to.begin(), sent_to.end(), [](auto& c) {
+        return !c->done() && !c->confirmed();
+      });
+      if (!waiting) break;
+      if (now_ns() >= give_up) {
+        spdlog::warn("--ordered: a client has not answered a ping for {}; playing on",
+                     rules::format_duration(s_.options.write_timeout));
+        break;
+      }
+      s_.drain_signal.expires_after(std::chrono::milliseconds(100));
+      co_await s_.drain_signal.async_wait(use_nothrow);
+    }
+    sent_to.clear();
   }
 
   // --speed max: the pace is the slowest client's.

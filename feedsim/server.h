@@ -30,10 +30,16 @@ struct server_options {
   std::size_t wait_for = 1;   // playback starts once this many clients have subscribed
   rules::time_ns start_timeout = 0;  // give up (exit 3) if playback has not started by then; 0: wait
   bool exit_when_done = false;
+  /// Keeps the capture's order across connections on the client's side: before a frame for
+  /// another endpoint family than the previous frame's, every client sent frames since then
+  /// must answer a WebSocket ping (a client answers only after reading what came before it).
+  /// For tests that compare a live run with a replay; costs a round trip per switch.
+  bool ordered = false;
   std::string tls_cert, tls_key;  // PEM files; both set = wss
   protocol_config protocol;
   fault_options faults;
   bool deflate = true;  // accept permessage-deflate offers (Alpaca supports it)
+  int deflate_level = 1;  // zlib level 1 (fastest) to 9; see server.cpp
   /// Timed playback: a client with more than this queued is cut as a slow client (Alpaca sends
   /// 407 first), as vendors do. --speed max instead waits for the slowest client.
   std::size_t max_queue_bytes = 64u << 20;

@@ -1,0 +1,245 @@
+// Measures live ingestion end to end over loopback (issue 3's benchmark): aftershock-feedsim
+// serves a synthetic day at --speed max (Alpaca-style batched frames, as fast as the client
+// reads), and the daemon's live path in this process (daemon::live_runner: the WebSocket
+// sessions on their I/O thread, the bounded queue, the rules engine on its own thread) ingests
+// it with the rules of CONFIG. Prints:
+//   events/s    engine events over the time from the first to the last event processed, and the
+//               slowest whole second in between (sustained)
+//   drops       frames and events the full queue refused (target: zero)
+//   cpu         the engine thread's and the feeds I/O thread's CPU time, and events per CPU
+//               second each: what the machine could do for that stage alone, whatever the load
+//   latency     p50/p99/p99.9/max from a frame's hand-off by its session (read and parsed) to
+//               the engine having processed it, and to each alert it raised (target: p99 <= 1 ms)
+// A measuring program, not a test: it never fails on the figures.
+//
+//   cmake --build build --target ingest_bench aftershock-feedsim
+//   build/bin/aftershock-feedsim generate --symbols 5000 --events 10000000 --per-frame 1..100 \
+//       --headline-every 10000 --out /tmp/day.ndjson
+//   build/bin/ingest_bench /tmp/day.ndjson [--config deploy/config/aftershock.yaml]
+//       [--queue FRAMES] [--no-deflate] [--speed max|FACTOR]
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/config_loader.h"
+#include "daemon/live_runner.h"
+#include "exporters/alert_sink.h"
+#include "tests/support/fixtures.h"
+
+namespace {
+
+using namespace aftershock;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+class counting_sink final : public exporters::alert_sink {
+ public:
+  void publish(const rules::alert&) override { count.fetch_add(1, std::memory_order_relaxed); }
+  std::atomic<std::uint64_t> count{0};
+};
+
+daemon::feed_config feed(const std::string& dialect, const std::string& url,
+                         std::vector<std::string> channels, bool deflate) {
+  daemon::feed_config f;
+  f.name = dialect;
+  f.dialect = dialect;
+  f.url = url;
+  f.symbols = {"*"};
+  f.channels = std::move(channels);
+  f.key = "bench-key";
+  f.secret = "bench-secret";
+  f.compression = deflate;
+  f.market = "always";
+  f.stale_after = 0;  // the synthetic day's market hours mean nothing here
+  return f;
+}
+
+// CPU seconds (user + system) of this process's threads named `name` (/proc/self/task).
+double thread_cpu_seconds(const std::string& name) {
+  double total = 0;
+  const long ticks = sysconf(_SC_CLK_TCK);
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string n;
+    std::getline(comm, n);
+    if (n != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const std::size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 2));
+    std::string skip;
+    for (int i = 0; i < 11; ++i) fields >> skip;  // state .. cmajflt: fields 3 to 13
+    unsigned long long utime = 0, stime = 0;
+    fields >> utime >> stime;
+    total += static_cast<double>(utime + stime) / static_cast<double>(ticks);
+  }
+  return total;
+}
+
+std::string us(std::uint64_t ns) { return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string capture, config_path = "deploy/config/aftershock.yaml";
+  std::size_t queue = 65536;
+  bool deflate = true;
+  std::string speed = "max";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a == "--queue" && i + 1 < argc) {
+      queue = std::stoul(argv[++i]);
+    } else if (a == "--speed" && i + 1 < argc) {
+      speed = argv[++i];  // a factor: latency below saturation (the day spans 390 minutes)
+    } else if (a == "--no-deflate") {
+      deflate = false;
+    } else if (!a.empty() && a[0] != '-' && capture.empty()) {
+      capture = a;
+    } else {
+      std::fprintf(stderr, "usage: ingest_bench CAPTURE [--config FILE] [--queue FRAMES] "
+                           "[--no-deflate] [--speed max|FACTOR]\n");
+      return 2;
+    }
+  }
+  if (capture.empty()) {
+    std::fprintf(stderr, "usage: ingest_bench CAPTURE [--config FILE] [--queue FRAMES]\n");
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::warn);
+
+  daemon::loaded_config loaded = daemon::load_config_file(config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return 1;
+  }
+
+  std::string error;
+  const auto load_started = clock_type::now();
+  auto sim = test::feedsim_process::start(
+      std::string(AFTERSHOCK_BIN_DIR) + "/aftershock-feedsim",
+      {"--listen", "127.0.0.1:0", "--speed", speed, "--wait-for", "2", "--exit-when-done",
+       "--log-level", "warn", "--start-timeout", "600s", capture},
+      &error, 600s);  // a large capture takes a while to load
+  if (!sim) {
+    std::fprintf(stderr, "feedsim: %s\n", error.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "feedsim loaded %s in %.1f s\n", capture.c_str(),
+               std::chrono::duration<double>(clock_type::now() - load_started).count());
+  const std::string base = "ws://127.0.0.1:" + std::to_string(sim->port());
+  loaded.config.feeds = {
+      feed("alpaca-stocks", base + "/v2/sip", {"trades", "quotes", "bars"}, deflate),
+      feed("alpaca-news", base + "/v1beta1/news", {}, deflate)};
+  std::vector<std::string> errors, warnings;
+  auto sessions = daemon::make_session_configs(loaded.config, loaded.compiled, "",
+                                               feeds::system_secret_source(), errors, warnings);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+    return 1;
+  }
+
+  counting_sink sink;
+  daemon::run_options options;
+  options.queue_capacity = queue;
+  daemon::live_runner runner(loaded.compiled, std::move(sessions), sink, options);
+  runner.start();
+
+  // Poll: the first event, then per-second rates, until feedsim is done and the engine has
+  // everything the sessions handed on.
+  clock_type::time_point first{}, last{};
+  std::uint64_t last_events = 0, slowest_second = UINT64_MAX;
+  auto second_start = clock_type::now();
+  std::uint64_t second_events = 0;
+  bool sim_done = false;
+  auto quiet_since = clock_type::now();
+  for (;;) {
+    std::this_thread::sleep_for(1ms);
+    const daemon::runner_snapshot s = runner.snapshot();
+    const auto now = clock_type::now();
+    if (s.engine.events > 0 && first == clock_type::time_point{}) {
+      first = now;
+      second_start = now;
+      second_events = s.engine.events;
+    }
+    if (s.engine.events != last_events) {
+      last_events = s.engine.events;
+      last = now;
+      quiet_since = now;
+    }
+    if (first != clock_type::time_point{} && now - second_start >= 1s) {
+      // Whole seconds only, while events are still flowing.
+      if (now - last < 100ms) slowest_second = std::min(slowest_second, s.engine.events - second_events);
+      second_start = now;
+      second_events = s.engine.events;
+    }
+    if (!sim_done && !sim->process().running()) sim_done = true;
+    std::uint64_t handed_on = 0;
+    for (const auto& f : s.feeds) handed_on += f.session.events - f.dropped_events;
+    if (sim_done && s.engine.events >= handed_on && now - quiet_since > 500ms) break;
+    if (!sim_done && first == clock_type::time_point{} && now - load_started > 900s) {
+      std::fprintf(stderr, "nothing received\n");
+      return 1;
+    }
+  }
+  const double engine_cpu = thread_cpu_seconds("as-engine");
+  const double io_cpu = thread_cpu_seconds("as-feeds-io");
+  runner.stop(3000ms);
+  const daemon::runner_snapshot s = runner.snapshot();
+
+  std::uint64_t frames = 0, events_in = 0, dropped_frames = 0, dropped_events = 0, parse_errors = 0,
+                bytes = 0;
+  for (const auto& f : s.feeds) {
+    frames += f.session.frames;
+    events_in += f.session.events;
+    bytes += f.session.bytes;
+    dropped_frames += f.dropped_frames;
+    dropped_events += f.dropped_events;
+    parse_errors += f.session.parse_errors;
+  }
+  const double secs = std::chrono::duration<double>(last - first).count();
+  std::printf("ingest_bench: %s at --speed %s over ws://127.0.0.1 (permessage-deflate %s), "
+              "rules of %s\n",
+              capture.c_str(), speed.c_str(), deflate ? "on" : "off", config_path.c_str());
+  std::printf("  received   %llu frames, %llu events, %.1f MB, %llu parse errors\n",
+              static_cast<unsigned long long>(frames), static_cast<unsigned long long>(events_in),
+              static_cast<double>(bytes) / 1e6, static_cast<unsigned long long>(parse_errors));
+  std::printf("  engine     %llu events in %.2f s: %.0f events/s (slowest whole second %s), "
+              "%llu alerts\n",
+              static_cast<unsigned long long>(s.engine.events), secs,
+              secs > 0 ? static_cast<double>(s.engine.events) / secs : 0.0,
+              slowest_second == UINT64_MAX ? "n/a (under 1 s)"
+                                           : fmt::format("{} events", slowest_second).c_str(),
+              static_cast<unsigned long long>(sink.count.load()));
+  std::printf("  cpu        engine thread %.2f s (%.0f events per CPU second), feeds I/O "
+              "thread %.2f s (%.0f events per CPU second)\n",
+              engine_cpu, engine_cpu > 0 ? static_cast<double>(s.engine.events) / engine_cpu : 0.0,
+              io_cpu, io_cpu > 0 ? static_cast<double>(events_in) / io_cpu : 0.0);
+  std::printf("  drops      %llu frames, %llu events (queue %zu frames, high water %zu)\n",
+              static_cast<unsigned long long>(dropped_frames),
+              static_cast<unsigned long long>(dropped_events), s.queue_capacity,
+              s.queue_high_water);
+  const auto& e = s.frame_to_engine;
+  const auto& a = s.frame_to_alert;
+  std::printf("  latency    frame -> engine done: p50 %s, p99 %s, p99.9 %s, max %s (%llu frames)\n",
+              us(e.p50_ns).c_str(), us(e.p99_ns).c_str(), us(e.p999_ns).c_str(),
+              us(e.max_ns).c_str(), static_cast<unsigned long long>(e.count));
+  std::printf("             frame -> alert:       p50 %s, p99 %s, p99.9 %s, max %s (%llu alerts)\n",
+              us(a.p50_ns).c_str(), us(a.p99_ns).c_str(), us(a.p999_ns).c_str(),
+              us(a.max_ns).c_str(), static_cast<unsigned long long>(a.count));
+  return 0;
+}
