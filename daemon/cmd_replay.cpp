@@ -1,5 +1,6 @@
 // `aftershockd replay --config FILE [--alerts-out PATH|-] [--print MODE] [--deliver
-//  [--state-dir DIR] [--deliver-timeout S]] CAPTURE...`
+//  [--state-dir DIR] [--deliver-timeout S]] [--metrics-listen ADDR [--wait-for-scrape S]
+//  [--linger S]] CAPTURE...`
 //
 // Replays never deliver unless asked: a backtest must not page a chat channel with last
 // year's alerts. With --deliver the alerts also go through the durable outbox to every
@@ -10,11 +11,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "daemon/cli.h"
 #include "daemon/commands.h"
 #include "daemon/config_loader.h"
 #include "daemon/exit_codes.h"
+#include "daemon/metrics_setup.h"
 #include "daemon/outputs.h"
 #include "daemon/replay.h"
 
@@ -29,6 +32,9 @@ struct replay_args {
   bool deliver = false;
   std::string state_dir;
   double deliver_timeout_s = 60;
+  std::string metrics_listen;      // empty: no endpoint (a replay exposes only when asked)
+  double wait_for_scrape_s = 0;    // before replaying, wait for the first scrape
+  double linger_s = 0;             // after replaying, keep serving the final values
 };
 
 int run_replay(const replay_args& args) {
@@ -55,6 +61,30 @@ int run_replay(const replay_args& args) {
     sink->start();
     options.deliver_to = sink.get();
   }
+  // Prometheus can watch a replay: --metrics-listen serves /metrics (and /healthz, /readyz),
+  // --wait-for-scrape lets the first scrape see zeros, --linger keeps the final values up.
+  std::unique_ptr<telemetry::metrics> metrics;
+  telemetry::replay_feeds replay_feeds;
+  std::unique_ptr<telemetry::http_endpoint> metrics_endpoint;
+  if (!args.metrics_listen.empty() && args.metrics_listen != "off") {
+    metrics = make_metrics(loaded, "replay");
+    metrics->set_pipeline_source([&replay_feeds] { return replay_feeds.sample(); });
+    if (sink) metrics->set_delivery_source([&sink] { return sink->stats(); });
+    telemetry::endpoint_options endpoint_options;
+    endpoint_options.listen = args.metrics_listen;
+    metrics_endpoint = serve_metrics(*metrics, std::move(endpoint_options));
+    if (!metrics_endpoint) return k_exit_unavailable;
+    std::fprintf(stderr, "replay: metrics at http://%s/metrics\n",
+                 metrics_endpoint->address().c_str());
+    options.metrics = metrics.get();
+    options.feeds = &replay_feeds;
+    if (args.wait_for_scrape_s > 0 &&
+        !metrics_endpoint->wait_for_scrapes(
+            1, std::chrono::milliseconds(static_cast<std::int64_t>(args.wait_for_scrape_s * 1000)))) {
+      spdlog::warn("replay: nothing scraped /metrics within {} s; replaying anyway",
+                   args.wait_for_scrape_s);
+    }
+  }
   std::string error;
   const replay_summary s = replay_captures(loaded, options, &error);
   if (!error.empty()) spdlog::error("{}", error);
@@ -68,6 +98,11 @@ int run_replay(const replay_args& args) {
     undelivered = sink->stop(std::chrono::milliseconds(
         static_cast<std::int64_t>(args.deliver_timeout_s * 1000)));
     print_delivery_summary(sink->stats(), undelivered);
+  }
+  if (metrics_endpoint && args.linger_s > 0) {
+    std::fprintf(stderr, "replay: serving the final metrics for %.0f s\n", args.linger_s);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<std::int64_t>(args.linger_s * 1000)));
   }
   if (!error.empty()) {
     return error.rfind("cannot write", 0) == 0 ? k_exit_io : k_exit_no_input;
@@ -102,6 +137,21 @@ void add_replay_command(CLI::App& app, command_action& action) {
   cmd->add_option("--deliver-timeout", args->deliver_timeout_s,
                   "Seconds to wait for delivery after the replay (default 60)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--metrics-listen", args->metrics_listen,
+                  "Serve the replay's metrics on ADDR (IPv4:PORT or [IPv6]:PORT, port 0 picks "
+                  "one; the address is printed on stderr) so Prometheus can scrape it")
+      ->check([](const std::string& v) {
+        std::string why;
+        return v == "off" || telemetry::valid_listen_address(v, &why) ? std::string() : why;
+      });
+  cmd->add_option("--wait-for-scrape", args->wait_for_scrape_s,
+                  "With --metrics-listen: wait up to S seconds for a first scrape before "
+                  "replaying (so rates start from zero)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--linger", args->linger_s,
+                  "With --metrics-listen: keep serving the final metrics S seconds after the "
+                  "replay")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("captures", args->options.captures, "Capture v1 files (merged in time order)")
       ->required();
   cmd->callback([&action, args] { action = [args] { return run_replay(*args); }; });

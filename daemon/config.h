@@ -46,10 +46,19 @@ struct feed_config {
   std::string market;  // exchange MIC for staleness hours, or "always"; empty: dialect default
 };
 
+/// `metrics:`: the Prometheus endpoint (/metrics, /healthz, /readyz) of `run`.
+struct metrics_config {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:9464";  // loopback unless configured otherwise
+  std::size_t max_extra_symbols = 64;     // per-symbol series beyond the universe
+};
+
 struct daemon_config {
   rules::rules_config rules;
   std::vector<feed_config> feeds;
   exporters::outputs_config outputs;  // `outputs:`: the durable outbox and the destinations
+  metrics_config metrics;            // `metrics:`
+  std::string log_level;     // `log_level:` (run): trace ... off; empty = info or --log-level
   std::string source_name;   // file the config came from
   std::string content_hash;  // hash of the file text, for metrics and logs
 };

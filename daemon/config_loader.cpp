@@ -15,6 +15,7 @@
 #include "feeds/vendor_protocol.h"
 #include "feeds/ws_url.h"
 #include "rules/engine.h"
+#include "telemetry/http_endpoint.h"
 
 namespace aftershock::daemon {
 
@@ -785,12 +786,39 @@ void read_outputs(reader& r, const YAML::Node& n, exporters::outputs_config& out
   }
 }
 
+// `metrics:` {enabled, listen, max_extra_symbols}: the /metrics endpoint (telemetry/).
+void read_metrics(reader& r, const YAML::Node& n, metrics_config& out) {
+  if (!r.check_map(n, "metrics", {"enabled", "listen", "max_extra_symbols"})) return;
+  if (n["enabled"]) {
+    const std::string v = r.string(n["enabled"], "metrics.enabled").value_or("");
+    if (v == "true") out.enabled = true;
+    else if (v == "false") out.enabled = false;
+    else r.error(n["enabled"], "metrics.enabled must be true or false");
+  }
+  if (n["listen"]) {
+    out.listen = r.string(n["listen"], "metrics.listen").value_or(out.listen);
+    std::string why;
+    if (!telemetry::valid_listen_address(out.listen, &why)) {
+      r.error(n["listen"], "metrics.listen '" + out.listen + "': " + why);
+    }
+  }
+  if (n["max_extra_symbols"]) {
+    const double v = r.number(n["max_extra_symbols"], "metrics.max_extra_symbols").value_or(64);
+    if (v < 0 || v > 100000 || v != std::floor(v)) {
+      r.error(n["max_extra_symbols"], "metrics.max_extra_symbols must be a whole number from 0 "
+                                      "to 100000");
+    } else {
+      out.max_extra_symbols = static_cast<std::size_t>(v);
+    }
+  }
+}
+
 void read_document(reader& r, const YAML::Node& root, daemon_config& cfg) {
   rules::rules_config& rc = cfg.rules;
   if (!r.check_map(root, "", {"version", "default_exchange", "news", "calendars", "exchanges",
                               "universe", "baskets", "themes", "rules", "price_limits",
                               "price_limit_exceptions", "storm", "outlier_pct", "feeds",
-                              "outputs"})) {
+                              "outputs", "log_level", "metrics"})) {
     return;
   }
   if (root["version"]) {
@@ -917,6 +945,16 @@ void read_document(reader& r, const YAML::Node& root, daemon_config& cfg) {
            [&](const YAML::Node& n, const std::string& p) { read_feed(r, n, p, cfg); });
   }
   if (root["outputs"]) read_outputs(r, root["outputs"], cfg.outputs);
+  if (root["metrics"]) read_metrics(r, root["metrics"], cfg.metrics);
+  if (root["log_level"]) {
+    static const std::set<std::string> k_levels{"trace", "debug",    "info", "warning",
+                                                "warn",  "error", "critical", "off"};
+    cfg.log_level = r.string(root["log_level"], "log_level").value_or("");
+    if (!k_levels.count(cfg.log_level)) {
+      r.error(root["log_level"], "log_level must be trace, debug, info, warning, error, "
+                                 "critical or off, not '" + cfg.log_level + "'");
+    }
+  }
 }
 
 }  // namespace

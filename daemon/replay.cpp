@@ -2,13 +2,16 @@
 
 #include <chrono>
 #include <fstream>
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "exporters/alert_sink.h"
 #include "feeds/capture_reader.h"
 #include "feeds/frame_parser.h"
 #include "rules/engine.h"
+#include "telemetry/engine_probe.h"
 
 namespace aftershock::daemon {
 
@@ -68,6 +71,8 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
   }
 
   rules::engine engine(config.compiled);
+  std::optional<telemetry::engine_probe> probe;  // metrics, read between events
+  if (options.metrics) probe.emplace(*options.metrics);
   std::vector<rules::event> events;
   std::vector<rules::alert> alerts;
   auto handle = [&](const std::vector<rules::alert>& batch) {
@@ -86,22 +91,36 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
   feeds::capture_record record;
   while (reader.next(record)) {
     ++summary.frames;
+    const auto frame_started = std::chrono::steady_clock::now();
     events.clear();
     const feeds::parse_result parsed =
         parsers[static_cast<std::size_t>(record.feed)].parse(record.frame, events);
     summary.parse_errors += parsed.rejected;
     summary.controls += parsed.controls.size();
     summary.events += events.size();
+    if (options.feeds) {
+      rules::time_ns newest = 0;
+      for (const auto& e : events) newest = std::max(newest, rules::event_time(e));
+      options.feeds->on_frame(record.feed, record.received, record.frame.size(), events.size(),
+                              parsed.rejected, newest);
+    }
     for (const auto& e : events) {
       alerts.clear();
       engine.process(e, alerts);
+      if (probe) probe->after_event(engine, e, alerts, frame_started);
       handle(alerts);
     }
+    if (probe) probe->tick(engine);
   }
   // Bursts held back for a digest are emitted at the end of the capture, never lost.
   alerts.clear();
   engine.flush(alerts);
   handle(alerts);
+  if (probe) {
+    probe->count_alerts(alerts);
+    probe->tick(engine, /*force=*/true);
+  }
+  if (options.feeds) options.feeds->finish();
   if (out) out->flush();
   if (options.deliver_to) options.deliver_to->flush();
   std::fflush(stdout);

@@ -8,6 +8,8 @@
 
 #include "daemon/config_loader.h"
 #include "exporters/alert_sink.h"
+#include "telemetry/feed_samples.h"
+#include "telemetry/metrics.h"
 
 namespace aftershock::daemon {
 
@@ -18,6 +20,8 @@ struct replay_options {
   std::string alerts_out;             // JSONL path, "-" for stdout, empty for none
   print_mode print = print_mode::none;  // what to print on stdout besides alerts_out
   exporters::alert_sink* deliver_to = nullptr;  // --deliver: also publish here (the outbox)
+  telemetry::metrics* metrics = nullptr;        // --metrics-listen: engine counters, alerts
+  telemetry::replay_feeds* feeds = nullptr;     // ... and the capture's feeds as metrics see them
 };
 
 struct replay_summary {
