@@ -79,27 +79,33 @@ readline.createInterface({ input: sim.stdout }).once("line", (line) => {
   const alpaca = new Alpaca({ keyId: KEY, secret: SECRET });
   const quiet = { reconnect: false };
 
-  // Subscriptions made before connect() go out in one subscribe right after authentication.
-  const stocks = alpaca.marketData.stockStream({ feed: "iex", url: `${base}/v2/iex`, ...quiet });
-  stocks.onTrade((t) => received.trades.push(t));
-  stocks.onQuote((q) => received.quotes.push(q));
-  stocks.onError((e) => received.errors.push(`stocks: ${e}`));
-  stocks.subscribeForTrades(["NVDA"]);
-  stocks.subscribeForQuotes(["NVDA"]);
-  stocks.connect();
-
-  const news = alpaca.marketData.newsStream({ url: `${base}/v1beta1/news`, ...quiet });
-  news.onNews((n) => received.news.push(n));
-  news.onError((e) => received.errors.push(`news: ${e}`));
-  news.subscribeForNews(["*"]);
-  news.connect();
-
+  // The wrong secret goes first and the good streams connect only once it has been answered:
+  // otherwise playback (which starts when the good streams subscribe) can finish and close
+  // every connection before the refusal arrives.
   const bad = new Alpaca({ keyId: KEY, secret: "wrong" }).marketData.stockStream({
     feed: "iex", url: `${base}/v2/iex`, ...quiet,
   });
   bad.onError(() => {});
   bad.connect();
-  bad.whenAuthenticated().then((r) => { rejected = r; });
+  bad.whenAuthenticated().then((r) => { rejected = r; }, (e) => { rejected = { error: String(e) }; })
+    .finally(connectGoodStreams);
+
+  function connectGoodStreams() {
+    // Subscriptions made before connect() go out in one subscribe right after authentication.
+    const stocks = alpaca.marketData.stockStream({ feed: "iex", url: `${base}/v2/iex`, ...quiet });
+    stocks.onTrade((t) => received.trades.push(t));
+    stocks.onQuote((q) => received.quotes.push(q));
+    stocks.onError((e) => received.errors.push(`stocks: ${e}`));
+    stocks.subscribeForTrades(["NVDA"]);
+    stocks.subscribeForQuotes(["NVDA"]);
+    stocks.connect();
+
+    const news = alpaca.marketData.newsStream({ url: `${base}/v1beta1/news`, ...quiet });
+    news.onNews((n) => received.news.push(n));
+    news.onError((e) => received.errors.push(`news: ${e}`));
+    news.subscribeForNews(["*"]);
+    news.connect();
+  }
 });
 
 sim.on("exit", (code, signal) => {
