@@ -127,6 +127,12 @@ engine::engine(std::shared_ptr<const compiled_rules> rules) : rules_(std::move(r
 }
 
 void engine::index_rules() {
+  // Per-rule suppression counters start again with a new rule set (a counter reset to
+  // Prometheus), since rule indexes and names may have changed.
+  stats_.suppressed_by_rule.assign(rules_->config().rules.size(), {});
+  for (std::size_t r = 0; r < stats_.suppressed_by_rule.size(); ++r) {
+    stats_.suppressed_by_rule[r].rule = rules_->config().rules[r].name;
+  }
   price_rules_.clear();
   volume_rules_.clear();
   const auto& specs = rules_->config().rules;
@@ -386,6 +392,7 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
         !spoken.insert(f.a.direction + '\x1f' + (f.a.symbol.empty() ? f.a.name : f.a.symbol)).second) {
       ++stats_.suppressed;
       ++stats_.suppressed_duplicate;
+      ++stats_.suppressed_by_rule[f.rule].duplicate;
       continue;  // the trigger stays unannounced unless a later escalation speaks
     }
     if (!firing || !f.tr) {
@@ -686,6 +693,7 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
     if (vs.fired_day == day && vs.fired_bucket == bucket) {
       ++stats_.suppressed;
       ++stats_.suppressed_frequency;
+      ++stats_.suppressed_by_rule[r].frequency;
       continue;
     }
     vs.fired_day = day;
@@ -889,6 +897,7 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
   if (sig.level < 0) {
     if (tr.pending > 0) {
       ++stats_.unconfirmed;
+      ++stats_.suppressed_by_rule[r].unconfirmed;
       tr.pending = 0;
     }
     if (tr.firing && sig.rearm) {
@@ -905,11 +914,13 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
 
   bool would_fire = false;
   std::uint64_t* reason = &stats_.suppressed_frequency;
+  std::uint64_t* rule_reason = &stats_.suppressed_by_rule[r].frequency;
   switch (spec.frequency) {
     case trigger_frequency::on_cross:
       if (!tr.firing) {
         would_fire = t >= tr.cooling_until;
         reason = &stats_.suppressed_cooldown;
+        rule_reason = &stats_.suppressed_by_rule[r].cooldown;
       } else {
         would_fire = sig.level > tr.level;  // escalation never waits for a cooldown
       }
@@ -927,6 +938,7 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
   if (!would_fire) {
     ++stats_.suppressed;
     ++*reason;
+    ++*rule_reason;
     tr.pending = 0;
     return false;
   }
@@ -946,6 +958,7 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
   if (spec.kind == rule_kind::unexplained_move && !a.headlines.empty()) {
     ++stats_.suppressed;
     ++stats_.suppressed_explained;
+    ++stats_.suppressed_by_rule[r].explained;
     return false;
   }
   ++tr.fires_today;
@@ -1160,6 +1173,7 @@ bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {
     storm.held.push_back(std::move(a));
     ++stats_.suppressed;
     ++stats_.suppressed_storm;
+    ++stats_.suppressed_by_rule[r].storm;
     return false;
   }
   storm.fired.push_back(a.event_time);

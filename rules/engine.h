@@ -28,6 +28,13 @@
 
 namespace aftershock::rules {
 
+/// Suppressions of one rule, by reason (the same reasons as engine_stats' totals).
+struct rule_suppressions {
+  std::string rule;  // the rule's name
+  std::uint64_t cooldown = 0, frequency = 0, duplicate = 0, explained = 0, storm = 0,
+                unconfirmed = 0;
+};
+
 /// Counters a metrics layer can read between events (plain struct, copied out).
 struct engine_stats {
   std::uint64_t events = 0;
@@ -53,6 +60,7 @@ struct engine_stats {
   std::uint64_t suppressed_explained = 0;  // unexplained_move with a linked headline
   std::uint64_t suppressed_storm = 0;      // rolled into a digest
   std::uint64_t digests = 0;
+  std::vector<rule_suppressions> suppressed_by_rule;  // one per configured rule, in order
   time_ns watermark = 0;            // latest market time seen
 };
 

@@ -358,17 +358,22 @@ std::vector<MetricFamily> metrics::collect_state() const {
         .add({{"kind", "correction"}}, u(e.corrections))
         .add({{"kind", "cancel"}}, u(e.cancels))
         .into(out);
-    family("aftershock_alerts_suppressed_total",
-           "Conditions that held but did not fire, by reason (unconfirmed: not confirmed by "
-           "the next observation; storm: rolled into a digest)",
-           MetricType::Counter)
-        .add({{"reason", "cooldown"}}, u(e.suppressed_cooldown))
-        .add({{"reason", "frequency"}}, u(e.suppressed_frequency))
-        .add({{"reason", "duplicate"}}, u(e.suppressed_duplicate))
-        .add({{"reason", "explained"}}, u(e.suppressed_explained))
-        .add({{"reason", "storm"}}, u(e.suppressed_storm))
-        .add({{"reason", "unconfirmed"}}, u(e.unconfirmed))
-        .into(out);
+    {
+      auto suppressed = family("aftershock_alerts_suppressed_total",
+                               "Conditions that held but did not fire, by rule and reason "
+                               "(unconfirmed: not confirmed by the next observation; storm: "
+                               "rolled into a digest)",
+                               MetricType::Counter);
+      for (const auto& s : e.suppressed_by_rule) {
+        suppressed.add({{"rule", s.rule}, {"reason", "cooldown"}}, u(s.cooldown))
+            .add({{"rule", s.rule}, {"reason", "frequency"}}, u(s.frequency))
+            .add({{"rule", s.rule}, {"reason", "duplicate"}}, u(s.duplicate))
+            .add({{"rule", s.rule}, {"reason", "explained"}}, u(s.explained))
+            .add({{"rule", s.rule}, {"reason", "storm"}}, u(s.storm))
+            .add({{"rule", s.rule}, {"reason", "unconfirmed"}}, u(s.unconfirmed));
+      }
+      suppressed.into(out);
+    }
     family("aftershock_engine_watermark_timestamp_seconds",
            "The engine's market clock: the latest event time seen, Unix time",
            MetricType::Gauge)
