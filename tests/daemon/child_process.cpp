@@ -76,4 +76,36 @@ int child_process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
+std::string one_feed_config(const std::string& host_port, const std::string& feed_extra,
+                            double threshold_pct, const std::string& backoff_base,
+                            const std::string& backoff_cap) {
+  return R"(version: 1
+default_exchange: XNAS
+exchanges:
+  - mic: XNAS
+    time_zone: America/New_York
+    tz_rule: EST5EDT,M3.2.0,M11.1.0
+    pre_market: ["04:00-09:30"]
+    regular: ["09:30-16:00"]
+    after_hours: ["16:00-20:00"]
+universe:
+  - {symbol: NVDA, name: Nvidia, exchange: XNAS, aliases: [Nvidia]}
+rules:
+  - name: prev_close_move
+    kind: prev_close_move
+    threshold_pct: )" +
+         std::to_string(threshold_pct) + R"(
+feeds:
+  - name: alpaca
+    dialect: alpaca-stocks
+    url: ws://)" +
+         host_port + R"(/v2/iex
+    key: test-key
+    secret: test-secret
+    symbols: [NVDA]
+    channels: [trades]
+    backoff_base: )" +
+         backoff_base + "\n    backoff_cap: " + backoff_cap + "\n" + feed_extra;
+}
+
 }  // namespace aftershock::test

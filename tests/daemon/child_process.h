@@ -37,4 +37,11 @@ class child_process {
 /// The whole file, or "" if it cannot be read.
 std::string read_text(const std::string& path);
 
+/// A config of the tests' own, so they do not move with the default rules: the XNAS calendar,
+/// NVDA, one prev_close_move rule and one Alpaca trades feed at ws://`host_port`/v2/iex with
+/// the given reconnect back-off; `feed_extra` lines (4-space indented) are added to the feed.
+std::string one_feed_config(const std::string& host_port, const std::string& feed_extra = "",
+                            double threshold_pct = 5, const std::string& backoff_base = "50ms",
+                            const std::string& backoff_cap = "200ms");
+
 }  // namespace aftershock::test

@@ -37,6 +37,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::child_process;
+using test::one_feed_config;
 using test::read_text;
 using testing::HasSubstr;
 
@@ -118,33 +119,7 @@ std::vector<std::string> alert_keys(const std::string& jsonl) {
 
 // One Alpaca feed with short timeouts, for the fault tests.
 std::string small_config(const std::string& host_port, const std::string& extra = "") {
-  return R"(version: 1
-default_exchange: XNAS
-exchanges:
-  - mic: XNAS
-    time_zone: America/New_York
-    tz_rule: EST5EDT,M3.2.0,M11.1.0
-    pre_market: ["04:00-09:30"]
-    regular: ["09:30-16:00"]
-    after_hours: ["16:00-20:00"]
-universe:
-  - {symbol: NVDA, name: Nvidia, exchange: XNAS, aliases: [Nvidia]}
-rules:
-  - name: prev_close_move
-    kind: prev_close_move
-    threshold_pct: 5
-feeds:
-  - name: alpaca
-    dialect: alpaca-stocks
-    url: ws://)" + host_port + R"(/v2/iex
-    key: test-key
-    secret: test-secret
-    symbols: [NVDA]
-    channels: [trades]
-    backoff_base: 50ms
-    backoff_cap: 200ms
-    handshake_timeout: 2s
-)" + extra;
+  return one_feed_config(host_port, "    handshake_timeout: 2s\n" + extra);
 }
 
 // Friday's close at 100, Monday pre-market about 10% lower: the prev_close_move fires once.

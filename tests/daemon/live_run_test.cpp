@@ -33,6 +33,7 @@ namespace aftershock::daemon {
 namespace {
 
 using namespace std::chrono_literals;
+using test::one_feed_config;
 using test::ws_test_connection;
 using test::ws_test_server;
 using testing::HasSubstr;
@@ -105,32 +106,7 @@ class memory_sink final : public exporters::alert_sink {
 
 // A small config of our own, so these tests do not move with the default rules.
 std::string small_config(unsigned short port, const std::string& feed_extra = "") {
-  return R"(version: 1
-default_exchange: XNAS
-exchanges:
-  - mic: XNAS
-    time_zone: America/New_York
-    tz_rule: EST5EDT,M3.2.0,M11.1.0
-    pre_market: ["04:00-09:30"]
-    regular: ["09:30-16:00"]
-    after_hours: ["16:00-20:00"]
-universe:
-  - {symbol: NVDA, name: Nvidia, exchange: XNAS, aliases: [Nvidia]}
-rules:
-  - name: prev_close_move
-    kind: prev_close_move
-    threshold_pct: 5
-feeds:
-  - name: alpaca
-    dialect: alpaca-stocks
-    url: ws://127.0.0.1:)" + std::to_string(port) + R"(/v2/iex
-    key: test-key
-    secret: test-secret
-    symbols: [NVDA]
-    channels: [trades]
-    backoff_base: 50ms
-    backoff_cap: 200ms
-)" + feed_extra;
+  return one_feed_config("127.0.0.1:" + std::to_string(port), feed_extra);
 }
 
 std::string nvda_trade(int id, double price, const char* time) {

@@ -37,6 +37,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::child_process;
+using test::one_feed_config;
 using testing::HasSubstr;
 
 // The service manager's end: a unix datagram socket bound to a fresh path.
@@ -151,34 +152,7 @@ unsigned short closed_port() {
 
 std::string config_text(const std::string& host_port, double threshold_pct,
                         const std::string& extra = "") {
-  return R"(version: 1
-default_exchange: XNAS
-exchanges:
-  - mic: XNAS
-    time_zone: America/New_York
-    tz_rule: EST5EDT,M3.2.0,M11.1.0
-    pre_market: ["04:00-09:30"]
-    regular: ["09:30-16:00"]
-    after_hours: ["16:00-20:00"]
-universe:
-  - {symbol: NVDA, name: Nvidia, exchange: XNAS, aliases: [Nvidia]}
-rules:
-  - name: prev_close_move
-    kind: prev_close_move
-    threshold_pct: )" +
-         std::to_string(threshold_pct) + R"(
-feeds:
-  - name: alpaca
-    dialect: alpaca-stocks
-    url: ws://)" +
-         host_port + R"(/v2/iex
-    key: test-key
-    secret: test-secret
-    symbols: [NVDA]
-    channels: [trades]
-    backoff_base: 200ms
-    backoff_cap: 1s
-)" + extra;
+  return one_feed_config(host_port, extra, threshold_pct, "200ms", "1s");
 }
 
 void write(const std::string& path, const std::string& text) {
