@@ -62,8 +62,16 @@ std::string format_local_clock(const exchange_calendar& cal, time_ns t) {
   return buf;
 }
 
-bool session_allowed(const rule_spec& r, session_kind s) {
-  return r.sessions.empty() || std::find(r.sessions.begin(), r.sessions.end(), s) != r.sessions.end();
+// Bit s set: the rule runs in session_kind s.
+std::uint8_t session_mask(const rule_spec& r) {
+  if (r.sessions.empty()) return 0x0F;
+  std::uint8_t mask = 0;
+  for (const session_kind s : r.sessions) mask |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(s));
+  return mask;
+}
+
+bool session_allowed(std::uint8_t applies, session_kind s) {
+  return (applies >> static_cast<unsigned>(s)) & 1u;
 }
 
 const char* alert_kind(rule_kind k) {
@@ -151,8 +159,13 @@ void engine::index_rules() {
 
 const engine::local_clock& engine::clock_at(std::size_t exchange, time_ns t) {
   if (exchange >= clocks_.size()) clocks_.resize(rules_->calendars().size());
-  local_clock& c = clocks_[exchange];
-  if (t >= c.from && t < c.to) return c;
+  clock_pair& pair = clocks_[exchange];
+  local_clock& newest = pair.entry[pair.newest];
+  if (t >= newest.from && t < newest.to) return newest;
+  local_clock& other = pair.entry[pair.newest ^ 1];
+  if (t >= other.from && t < other.to) return other;
+  pair.newest ^= 1;  // replace the older entry
+  local_clock& c = other;
   const exchange_calendar& cal = rules_->calendars()[exchange];
   // Exchange zones are whole-minute offsets, so local minutes start on UTC minute boundaries.
   c.from = t - ((t % k_ns_per_min) + k_ns_per_min) % k_ns_per_min;
@@ -163,59 +176,95 @@ const engine::local_clock& engine::clock_at(std::size_t exchange, time_ns t) {
   return c;
 }
 
-void engine::init_rule_states(symbol_state& st) const {
-  const auto& specs = rules_->config().rules;
-  std::vector<rule_state> carried(specs.size());
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    carried[i].rule = specs[i].name;
-    for (auto& old : st.rules) {
-      if (old.rule == specs[i].name) {
-        carried[i] = std::move(old);
-        break;
+void engine::init_rule_states(symbol_state& st, const std::vector<int>* carried_from) const {
+  const std::size_t count = rules_->config().rules.size();
+  std::vector<rule_state> states(count);
+  if (carried_from) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const int old = (*carried_from)[i];
+      if (old >= 0 && static_cast<std::size_t>(old) < st.rules.size()) {
+        states[i] = std::move(st.rules[static_cast<std::size_t>(old)]);
       }
     }
   }
-  st.rules = std::move(carried);
+  st.rules = std::move(states);
+  // Carried triggers keep their state; be conservative and let the next print look at them.
+  st.busy = ~std::uint64_t{0};
 }
 
 // Caches, per symbol, what the hot path would otherwise look up by name on every print.
 static void cache_symbol_facts(const compiled_rules& rules, const std::string& symbol,
                                std::size_t rule_count, const symbol_info*& info,
-                               std::vector<std::uint8_t>& applies) {
+                               std::vector<std::uint8_t>& applies, double& limit_pct) {
   info = rules.find_symbol(symbol);
   applies.assign(rule_count, 0);
-  for (std::size_t r = 0; r < rule_count; ++r) applies[r] = rules.rule_applies(r, symbol) ? 1 : 0;
+  for (std::size_t r = 0; r < rule_count; ++r) {
+    if (rules.rule_applies(r, symbol)) applies[r] = session_mask(rules.config().rules[r]);
+  }
+  const std::optional<double> pct = rules.price_limit_pct(symbol);
+  limit_pct = pct ? *pct : -1.0;
 }
 
 void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
+  // State follows rule names: new index -> old index of the rule with the same name.
+  const auto& old_specs = rules_->config().rules;
+  const auto& new_specs = rules->config().rules;
+  std::vector<int> carried_from(new_specs.size(), -1);
+  for (std::size_t i = 0; i < new_specs.size(); ++i) {
+    for (std::size_t j = 0; j < old_specs.size(); ++j) {
+      if (old_specs[j].name == new_specs[i].name) {
+        carried_from[i] = static_cast<int>(j);
+        break;
+      }
+    }
+  }
   rules_ = std::move(rules);
   index_rules();
   clocks_.clear();  // calendars may have changed
-  for (auto& [symbol, st] : symbols_) {
-    init_rule_states(st);
-    cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies);
+  for (std::uint32_t i = 0; i < states_.size(); ++i) {
+    symbol_state& st = *states_[i];
+    const std::string& symbol = symbol_names_.name(i);
+    init_rule_states(st, &carried_from);
+    cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies,
+                       st.limit_pct);
     st.exchange = rules_->exchange_for(symbol);
     st.recent_alerts.clear();  // rule indexes may have moved
+  }
+  // The storm window may have changed: recompute when held digests fall due.
+  digest_due_ = INT64_MAX;
+  for (const auto& [rule, storm] : storms_) {
+    if (!storm.held.empty()) {
+      digest_due_ = std::min(digest_due_, storm.digest_start + rules_->config().storm.window);
+    }
   }
   news_.rematch(*rules_);
 }
 
 engine::symbol_state& engine::state_for(const std::string& symbol) {
-  auto it = symbols_.find(symbol);
-  if (it != symbols_.end()) return it->second;
-  symbol_state st;
-  st.exchange = rules_->exchange_for(symbol);
-  init_rule_states(st);
-  cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies);
-  return symbols_.emplace(symbol, std::move(st)).first->second;
+  const auto [index, inserted] = symbol_names_.insert(symbol);
+  if (!inserted) return *states_[index];
+  auto st = std::make_unique<symbol_state>();
+  st->exchange = rules_->exchange_for(symbol);
+  init_rule_states(*st, nullptr);
+  st->busy = 0;
+  cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st->info, st->applies,
+                     st->limit_pct);
+  states_.push_back(std::move(st));
+  return *states_.back();
+}
+
+engine::symbol_state* engine::find_state(const std::string& symbol) noexcept {
+  const std::uint32_t index = symbol_names_.find(symbol);
+  return index == symbol_table::npos ? nullptr : states_[index].get();
 }
 
 bool engine::price_of(const std::string& symbol, price_view& out) const {
-  auto it = symbols_.find(symbol);
-  if (it == symbols_.end()) return false;
-  out.last = it->second.last_price;
-  out.prev_close = it->second.prev_close;
-  out.time = it->second.last_time;
+  const std::uint32_t index = symbol_names_.find(symbol);
+  if (index == symbol_table::npos) return false;
+  const symbol_state& st = *states_[index];
+  out.last = st.last_price;
+  out.prev_close = st.prev_close;
+  out.time = st.last_time;
   return true;
 }
 
@@ -223,7 +272,7 @@ void engine::process(const event& e, std::vector<alert>& out) {
   ++stats_.events;
   const time_ns t = event_time(e);
   if (t > stats_.watermark) stats_.watermark = t;
-  emit_due_digests(out, false);
+  if (stats_.watermark >= digest_due_) [[unlikely]] emit_due_digests(out, false);
   if (const auto* tr = std::get_if<trade>(&e)) {
     ++stats_.trades;
     symbol_state& st = state_for(tr->symbol);
@@ -275,10 +324,13 @@ void engine::observe_price(const std::string& symbol, symbol_state& st, std::int
   // Trade ids grow, so only an id at or below the highest seen can be a repeat: the scan of
   // recent prints is the rare path.
   if (id != 0) {
-    if (id <= st.max_id && std::any_of(st.recent.begin(), st.recent.end(),
-                                       [&](const print& p) { return p.id == id; })) {
-      ++stats_.duplicates;
-      return;
+    if (id <= st.max_id) {
+      bool seen = false;
+      for (std::size_t i = 0; i < st.recent.size() && !seen; ++i) seen = st.recent[i].id == id;
+      if (seen) {
+        ++stats_.duplicates;
+        return;
+      }
     }
     st.max_id = std::max(st.max_id, id);
   }
@@ -307,6 +359,27 @@ void engine::observe_price(const std::string& symbol, symbol_state& st, std::int
     return;
   }
   accept_price(symbol, st, p, session_time, out);
+}
+
+// Inlined into accept_price: it runs for most rules on every print.
+inline bool engine::may_hold(const rule_spec& spec, const symbol_state& st, double price,
+                      std::int64_t day) const noexcept {
+  const bool has_close = st.prev_close > 0 && st.prev_close_day < day;
+  switch (spec.kind) {
+    case rule_kind::prev_close_move:
+    case rule_kind::unexplained_move:
+      return has_close && std::fabs(price / st.prev_close - 1.0) * 100.0 >= spec.threshold_pct;
+    case rule_kind::price_limit: {
+      if (!has_close || st.limit_pct < 0) return false;
+      const double limit_up = round_cents(st.prev_close * (1.0 + st.limit_pct / 100.0));
+      const double limit_down = round_cents(st.prev_close * (1.0 - st.limit_pct / 100.0));
+      return price >= limit_up - 0.005 || price <= limit_down + 0.005;
+    }
+    case rule_kind::luld:
+      return st.luld_up > 0 && st.luld_down > 0 && (price >= st.luld_up || price <= st.luld_down);
+    default:
+      return true;  // keeps rolling state (windows, gaps, basket members): always evaluated
+  }
 }
 
 void engine::accept_price(const std::string& symbol, symbol_state& st, const print& accepted,
@@ -341,11 +414,23 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
 
   const auto& specs = rules_->config().rules;
   fresh_.clear();
+  static const std::vector<std::string> k_no_members;
+  // Signals are reset only after an evaluator wrote them: most rules on most prints decide
+  // that nothing holds before touching them.
+  signal up, down;
+  bool dirty = false;
   for (const std::size_t r : price_rules_) {
     const rule_spec& spec = specs[r];
-    if (!st.applies[r] || !session_allowed(spec, session)) continue;
+    if (!session_allowed(st.applies[r], session)) continue;
+    const std::uint64_t bit = r < 64 ? std::uint64_t{1} << r : 0;
+    const bool idle = bit && !(st.busy & bit);
+    if (idle && !may_hold(spec, st, price, day)) continue;
     rule_state& rs = st.rules[r];
-    signal up, down;
+    if (dirty) {
+      up = signal{};
+      down = signal{};
+    }
+    dirty = true;
     bool day_scoped = true;
     switch (spec.kind) {
       case rule_kind::prev_close_move:
@@ -353,15 +438,15 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
         eval_prev_close(spec, st, price, day, up, down);
         break;
       case rule_kind::window_move:
-        eval_window(spec, rs, st, price, t, up, down);
+        dirty = eval_window(spec, rs, st, price, t, idle, up, down);
         day_scoped = false;
         break;
       case rule_kind::zscore_move:
-        eval_zscore(spec, rs, st, price, t, up, down);
+        dirty = eval_zscore(spec, rs, price, t, idle, up, down);
         day_scoped = false;
         break;
       case rule_kind::opening_gap:
-        eval_gap(spec, rs, st, price, t, day, regular, up, down);
+        dirty = eval_gap(spec, rs, st, price, t, day, regular, idle, up, down);
         break;
       case rule_kind::price_limit:
         eval_limit(spec, st, symbol, price, day, up, down);
@@ -377,10 +462,16 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
       case rule_kind::trading_halt:
         continue;  // driven by volume and status events, not by prices
     }
-    static const std::vector<std::string> k_no_members;
+    // The common case: nothing holds and nothing is in flight. Day-scoped resets are
+    // deferred to the next time the condition holds (apply checks the day first), which has
+    // the same effect as doing them now.
+    if (up.level < 0 && down.level < 0 && idle) continue;
     apply(rs.up, r, symbol, &st, up, true, price, t, day, day_scoped, k_no_members, {}, out);
     apply(rs.down, r, symbol, &st, down, false, price, t, day, day_scoped, k_no_members, {}, out);
+    if (rs.idle()) st.busy &= ~bit;
+    else st.busy |= bit;
   }
+  if (fresh_.empty()) return;
   // One print, one message per direction: when several rules fire on the same observation in
   // the same direction, the first configured rule speaks and the others are counted.
   std::vector<fresh_alert> fresh = std::move(fresh_);
@@ -426,11 +517,12 @@ void engine::eval_prev_close(const rule_spec& r, const symbol_state& st, double 
   down.rearm = -change < r.threshold_pct - r.rearm_margin_pct;
 }
 
-void engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                         time_ns t, signal& up, signal& down) const {
+bool engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                         time_ns t, bool idle, signal& up, signal& down) const {
+  series_state& ss = rs.series();
   const time_ns horizon = t - r.window;
-  while (!rs.mins.empty() && rs.mins.front().time < horizon) rs.mins.pop_front();
-  while (!rs.maxs.empty() && rs.maxs.front().time < horizon) rs.maxs.pop_front();
+  while (!ss.mins.empty() && ss.mins.front().time < horizon) ss.mins.pop_front();
+  while (!ss.maxs.empty() && ss.maxs.front().time < horizon) ss.maxs.pop_front();
   // The window's low and high come from the median of the last three prints: a lone print
   // (a bad tick too small for the outlier hold) never becomes the baseline a later normal
   // print is measured against; a real move enters one print later.
@@ -440,15 +532,16 @@ void engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state&
     entry.price = std::max(std::min(a, b), std::min(std::max(a, b), c));
     entry.time = st.recent[n - 2].time;
   }
-  while (!rs.mins.empty() && rs.mins.back().price >= entry.price) rs.mins.pop_back();
-  while (!rs.maxs.empty() && rs.maxs.back().price <= entry.price) rs.maxs.pop_back();
-  rs.mins.push_back(entry);
-  rs.maxs.push_back(entry);
-  const window_point low = rs.mins.front();
-  const window_point high = rs.maxs.front();
+  while (!ss.mins.empty() && ss.mins.back().price >= entry.price) ss.mins.pop_back();
+  while (!ss.maxs.empty() && ss.maxs.back().price <= entry.price) ss.maxs.pop_back();
+  ss.mins.push_back(entry);
+  ss.maxs.push_back(entry);
+  const window_point low = ss.mins.front();
+  const window_point high = ss.maxs.front();
 
   const double rise = (price / low.price - 1.0) * 100.0;
   const double fall = (price / high.price - 1.0) * 100.0;
+  if (idle && !(rise >= r.threshold_pct) && !(-fall >= r.threshold_pct)) return false;
   up.change_pct = rise;
   up.level = level_for(r, rise);
   up.level_pct = level_pct(r, up.level);
@@ -463,12 +556,14 @@ void engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state&
   down.base.kind = "window_high";
   down.base.price = high.price;
   down.base.time = high.time;
+  return true;
 }
 
-void engine::eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                         time_ns t, signal& up, signal& down) const {
+bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
+                         signal& up, signal& down) const {
   // One-minute returns form the symbol's own volatility baseline.
-  minute_stats& ms = rs.minutes;
+  series_state& ss = rs.series();
+  minute_stats& ms = ss.minutes;
   const std::int64_t minute = t / k_ns_per_min;
   if (minute != ms.minute) {
     if (ms.minute != INT64_MIN) {
@@ -492,11 +587,11 @@ void engine::eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state&
   ms.minute_close = price;
 
   // The reference: the last price at or before the window's start.
-  rs.points.push_back({t, price});
+  ss.points.push_back({t, price});
   const time_ns horizon = t - r.window;
-  while (rs.points.size() > 1 && rs.points[1].time <= horizon) rs.points.pop_front();
-  const window_point ref = rs.points.front();
-  if (ms.returns.size() < r.min_history || ref.time > horizon) return;
+  while (ss.points.size() > 1 && ss.points[1].time <= horizon) ss.points.pop_front();
+  const window_point ref = ss.points.front();
+  if (ms.returns.size() < r.min_history || ref.time > horizon) return false;
 
   const double n = static_cast<double>(ms.returns.size());
   const double mean = ms.sum / n;
@@ -505,8 +600,10 @@ void engine::eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state&
   const double minutes = static_cast<double>(r.window) / static_cast<double>(k_ns_per_min);
   const double move = price / ref.price - 1.0;
   const double z = move / (sigma * std::sqrt(minutes));
-  (void)st;
   const double move_pct = move * 100.0;
+  const bool holds_up = z >= r.z_threshold && move_pct >= r.threshold_pct;
+  const bool holds_down = -z >= r.z_threshold && -move_pct >= r.threshold_pct;
+  if (idle && !holds_up && !holds_down) return false;
   up.change_pct = down.change_pct = move_pct;
   for (signal* sig : {&up, &down}) {
     sig->base.kind = "zscore";
@@ -517,27 +614,32 @@ void engine::eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state&
     sig->y = z;
     sig->n = ms.returns.size();
   }
-  up.level = (z >= r.z_threshold && move_pct >= r.threshold_pct) ? 0 : -1;
-  down.level = (-z >= r.z_threshold && -move_pct >= r.threshold_pct) ? 0 : -1;
+  up.level = holds_up ? 0 : -1;
+  down.level = holds_down ? 0 : -1;
   up.level_pct = down.level_pct = r.threshold_pct;
   up.rearm = z < r.z_threshold / 2;
   down.rearm = -z < r.z_threshold / 2;
+  return true;
 }
 
-void engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                      time_ns t, std::int64_t day, bool regular, signal& up, signal& down) const {
-  if (!regular) return;
+bool engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                      time_ns t, std::int64_t day, bool regular, bool idle, signal& up,
+                      signal& down) const {
+  if (!regular) return false;
   if (rs.gap_day != day) {
     rs.gap_day = day;
     rs.gap_open = price;
     rs.gap_time = t;
   }
-  if (st.prev_close <= 0 || st.prev_close_day >= day) return;
+  if (st.prev_close <= 0 || st.prev_close_day >= day) return false;
   // A gap is judged at the open and must still stand (at least half of it) on later prints,
   // within the first 30 minutes.
-  if (t - rs.gap_time > 30 * k_ns_per_min) return;
+  if (t - rs.gap_time > 30 * k_ns_per_min) return false;
   const double gap = (rs.gap_open / st.prev_close - 1.0) * 100.0;
   const double now = (price / st.prev_close - 1.0) * 100.0;
+  const bool holds_up = gap >= r.threshold_pct && now >= r.threshold_pct / 2;
+  const bool holds_down = -gap >= r.threshold_pct && -now >= r.threshold_pct / 2;
+  if (idle && !holds_up && !holds_down) return false;
   for (signal* sig : {&up, &down}) {
     sig->base.kind = "prev_close";
     sig->base.price = st.prev_close;
@@ -547,15 +649,18 @@ void engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st
   }
   up.change_pct = down.change_pct = gap;
   up.level_pct = down.level_pct = r.threshold_pct;
-  up.level = (gap >= r.threshold_pct && now >= r.threshold_pct / 2) ? level_for(r, gap) : -1;
-  down.level = (-gap >= r.threshold_pct && -now >= r.threshold_pct / 2) ? level_for(r, -gap) : -1;
+  up.level = holds_up ? level_for(r, gap) : -1;
+  down.level = holds_down ? level_for(r, -gap) : -1;
+  return true;
 }
 
 void engine::eval_limit(const rule_spec& r, const symbol_state& st, const std::string& symbol,
                         double price, std::int64_t day, signal& up, signal& down) const {
   (void)r;
   if (st.prev_close <= 0 || st.prev_close_day >= day) return;
-  const std::optional<double> pct = rules_->price_limit_pct(symbol);
+  (void)symbol;
+  const std::optional<double> pct =
+      st.limit_pct >= 0 ? std::optional<double>(st.limit_pct) : std::nullopt;
   if (!pct) return;
   // Limit prices are rounded to the tick (0.01), so "at the limit" is within half a tick.
   const double limit_up = round_cents(st.prev_close * (1.0 + *pct / 100.0));
@@ -580,7 +685,7 @@ void engine::eval_limit(const rule_spec& r, const symbol_state& st, const std::s
   down.rearm = !at_down;
 }
 
-void engine::eval_luld(const symbol_state& st, double price, signal& up, signal& down) const {
+void engine::eval_luld(const symbol_state& st, double price, signal& up, signal& down) {
   if (st.luld_up <= 0 || st.luld_down <= 0) return;
   const bool at_up = price >= st.luld_up;
   const bool at_down = price <= st.luld_down;
@@ -589,8 +694,8 @@ void engine::eval_luld(const symbol_state& st, double price, signal& up, signal&
   up.base.price = down.base.price = at_down ? st.luld_down : st.luld_up;
   up.base.time = down.base.time = st.last_time;
   if (at_up || at_down) {  // strings only when it holds
-    up.base.description = down.base.description =
-        "LULD band " + format_price(st.luld_down) + " - " + format_price(st.luld_up);
+    luld_description_ = "LULD band " + format_price(st.luld_down) + " - " + format_price(st.luld_up);
+    up.base.description = down.base.description = luld_description_;
   }
   up.change_pct = down.change_pct = change;
   up.level = at_up ? 0 : -1;
@@ -663,8 +768,8 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
   for (const std::size_t r : volume_rules_) {
     const rule_spec& spec = specs[r];
     const local_clock& clock = clock_at(st.exchange, t);
-    if (!st.applies[r] || !session_allowed(spec, clock.session)) continue;
-    volume_stats& vs = st.rules[r].volume;
+    if (!session_allowed(st.applies[r], clock.session)) continue;
+    volume_stats& vs = st.rules[r].volume();
     const std::int64_t day = clock.day;
     const int bucket = static_cast<int>(static_cast<time_ns>(clock.minute) * k_ns_per_min /
                                         spec.bucket);
@@ -732,9 +837,10 @@ void engine::on_status(const trading_status& s, std::vector<alert>& out) {
     if (halt) {
       signal sig;
       sig.level = 0;
-      sig.base = {"status", st.last_price, s.time,
-                          "status " + s.status_code + " (" + s.status_message + "), reason " +
-                              s.reason_code + (s.reason_message.empty() ? "" : " (" + s.reason_message + ")")};
+      const std::string description =
+          "status " + s.status_code + " (" + s.status_message + "), reason " + s.reason_code +
+          (s.reason_message.empty() ? "" : " (" + s.reason_message + ")");
+      sig.base = {"status", st.last_price, s.time, description};
       static const std::vector<std::string> k_no_members;
       alert a = make_alert(r, s.symbol, &st, sig, "", st.last_price, s.time, k_no_members, {});
       a.level = severity::critical;
@@ -757,17 +863,19 @@ void engine::on_status(const trading_status& s, std::vector<alert>& out) {
 
 void engine::on_correction(const std::string& symbol, std::int64_t id,
                            std::optional<double> price, std::int64_t new_id) {
-  auto sit = symbols_.find(symbol);
-  if (sit == symbols_.end() || id == 0) return;
-  symbol_state& st = sit->second;
+  symbol_state* found = find_state(symbol);
+  if (!found || id == 0) return;
+  symbol_state& st = *found;
   if (st.held && st.held->id == id) {
     if (price) st.held->price = *price;
     else st.held.reset();
     return;
   }
-  auto it = std::find_if(st.recent.begin(), st.recent.end(), [&](const print& p) { return p.id == id; });
-  if (it == st.recent.end()) return;  // too old to matter, or never seen
-  const bool was_last = std::next(it) == st.recent.end();
+  std::size_t at = 0;
+  while (at < st.recent.size() && st.recent[at].id != id) ++at;
+  if (at == st.recent.size()) return;  // too old to matter, or never seen
+  print* it = &st.recent[at];
+  const bool was_last = at + 1 == st.recent.size();
   const bool was_regular_last = it->time == st.last_regular_time;
   // The print may already have become the previous close (the next day has begun).
   const bool was_prev_close = st.prev_close > 0 && it->time == st.prev_close_time && it->regular;
@@ -776,13 +884,14 @@ void engine::on_correction(const std::string& symbol, std::int64_t id,
     if (new_id != 0) it->id = new_id;
     ++stats_.corrections;
   } else {
-    st.recent.erase(it);
+    st.recent.erase(at);
     ++stats_.cancels;
   }
   if (was_last && !st.recent.empty()) st.last_price = st.recent.back().price;
   if (was_regular_last || was_prev_close) {
     const time_ns limit = was_prev_close ? st.prev_close_time : INT64_MAX;
-    for (auto r = st.recent.rbegin(); r != st.recent.rend(); ++r) {
+    for (std::size_t i = st.recent.size(); i-- > 0;) {
+      const print* r = &st.recent[i];
       if (r->regular && r->time <= limit) {
         if (was_regular_last) {
           st.last_regular_price = r->price;
@@ -799,6 +908,7 @@ void engine::on_correction(const std::string& symbol, std::int64_t id,
   rebuild_windows(st);
   // A confirmation in progress may rest on the withdrawn print: start it again.
   for (auto& rs : st.rules) rs.up.pending = rs.down.pending = 0;
+  st.busy = ~std::uint64_t{0};  // let the next print settle which triggers are idle
 }
 
 void engine::rebuild_windows(symbol_state& st) {
@@ -807,7 +917,7 @@ void engine::rebuild_windows(symbol_state& st) {
   const time_ns now = st.recent.back().time;
   for (std::size_t r = 0; r < specs.size() && r < st.rules.size(); ++r) {
     if (specs[r].kind != rule_kind::window_move && specs[r].kind != rule_kind::zscore_move) continue;
-    rule_state& rs = st.rules[r];
+    series_state& rs = st.rules[r].series();
     rs.mins.clear();
     rs.maxs.clear();
     rs.points.clear();
@@ -840,13 +950,14 @@ void engine::on_news(const news& n, std::vector<alert>& out) {
   // follow-up with the same fingerprint, so the desk learns the likely cause.
   for (const auto& m : news_.last_matches().entities) {
     if (m.how == link_kind::theme) continue;
-    auto sit = symbols_.find(m.symbol);
-    if (sit == symbols_.end()) continue;
-    symbol_state& st = sit->second;
-    while (!st.recent_alerts.empty() &&
-           st.recent_alerts.front().time < stats_.watermark - policy.lookahead - policy.lookback) {
-      st.recent_alerts.pop_front();
-    }
+    symbol_state* found = find_state(m.symbol);
+    if (!found) continue;
+    symbol_state& st = *found;
+    const time_ns horizon = stats_.watermark - policy.lookahead - policy.lookback;
+    std::size_t stale = 0;
+    while (stale < st.recent_alerts.size() && st.recent_alerts[stale].time < horizon) ++stale;
+    st.recent_alerts.erase(st.recent_alerts.begin(),
+                           st.recent_alerts.begin() + static_cast<std::ptrdiff_t>(stale));
     // Newest first: the follow-up amends the latest thing said about the symbol.
     for (auto it = st.recent_alerts.rbegin(); it != st.recent_alerts.rend(); ++it) {
       auto& ra = *it;
@@ -1005,7 +1116,7 @@ alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_
             : critical                          ? severity::critical
                                                 : severity::warning;
   a.base = baseline{std::string(sig.base.kind), sig.base.price, sig.base.time,
-                    sig.base.description};
+                    std::string(sig.base.description)};
   if (a.base->description.empty()) a.base->description = describe_baseline(spec, st, sig, basket);
   const std::string& who = symbol.empty() ? basket : symbol;
   a.fingerprint = stable_hash_hex(a.rule + '\x1f' + who + '\x1f' + a.direction + '\x1f' + a.base->kind);
@@ -1169,7 +1280,10 @@ bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {
   }
   if (storm.fired.size() >= budget.max_alerts) {
     // A burst rolls into a digest, never into silence.
-    if (storm.held.empty()) storm.digest_start = a.event_time;
+    if (storm.held.empty()) {
+      storm.digest_start = a.event_time;
+      digest_due_ = std::min(digest_due_, storm.digest_start + budget.window);
+    }
     storm.held.push_back(std::move(a));
     ++stats_.suppressed;
     ++stats_.suppressed_storm;
@@ -1184,10 +1298,16 @@ bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {
 }
 
 void engine::emit_due_digests(std::vector<alert>& out, bool all) {
+  // Runs on every event: the usual answer (nothing due) must cost one comparison.
+  if (!all && stats_.watermark < digest_due_) return;
   const time_ns window = rules_->config().storm.window;
+  digest_due_ = INT64_MAX;
   for (auto& [rule, storm] : storms_) {
     if (storm.held.empty()) continue;
-    if (!all && stats_.watermark < storm.digest_start + window) continue;
+    if (!all && stats_.watermark < storm.digest_start + window) {
+      digest_due_ = std::min(digest_due_, storm.digest_start + window);
+      continue;
+    }
     alert d;
     d.kind = "digest";
     d.rule = rule;
@@ -1217,8 +1337,8 @@ void engine::emit_due_digests(std::vector<alert>& out, bool all) {
 }
 
 void engine::remember_for_follow_up(const std::string& symbol, std::size_t r, const alert& a) {
-  auto it = symbols_.find(symbol);
-  if (it == symbols_.end()) return;
+  symbol_state* st = find_state(symbol);
+  if (!st) return;
   recent_alert ra;
   ra.id = a.id;
   ra.fingerprint = a.fingerprint;
@@ -1226,10 +1346,12 @@ void engine::remember_for_follow_up(const std::string& symbol, std::size_t r, co
   ra.time = a.event_time;
   for (const auto& c : a.headlines) ra.cited.push_back(c.id);
   ra.snapshot = a;
-  auto& list = it->second.recent_alerts;
+  auto& list = st->recent_alerts;
   list.push_back(std::move(ra));
   const time_ns horizon = a.event_time - rules_->config().news.lookahead;
-  while (list.size() > 1 && list.front().time < horizon) list.pop_front();
+  std::size_t stale = 0;
+  while (list.size() - stale > 1 && list[stale].time < horizon) ++stale;
+  list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(stale));
 }
 
 }  // namespace aftershock::rules

@@ -17,7 +17,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "rules/alert.h"
@@ -25,6 +24,7 @@
 #include "rules/event.h"
 #include "rules/news_linker.h"
 #include "rules/ring.h"
+#include "rules/symbol_table.h"
 
 namespace aftershock::rules {
 
@@ -96,8 +96,9 @@ class engine {
   /// Calls fn(symbol, view) for every symbol with a price (for metrics snapshots).
   template <typename Fn>
   void for_each_price(Fn&& fn) const {
-    for (const auto& [symbol, st] : symbols_) {
-      fn(symbol, price_view{st.last_price, st.prev_close, st.last_time});
+    for (std::uint32_t i = 0; i < states_.size(); ++i) {
+      const symbol_state& st = *states_[i];
+      fn(symbol_names_.name(i), price_view{st.last_price, st.prev_close, st.last_time});
     }
   }
 
@@ -149,14 +150,15 @@ class engine {
     bool rearm = false;      // clearly gone (hysteresis passed): re-arm and resolve
     double change_pct = 0;   // signed move the alert reports
     double level_pct = 0;    // the level crossed
-    // The baseline as numbers and a static kind name: evaluated on every print, so no string
-    // is built here; the description is written only when an alert is made
-    // (describe_baseline), or given by the few evaluators that have one already.
+    // The baseline as numbers and a static kind name: evaluated on every print, so nothing is
+    // allocated or freed here; the description is written only when an alert is made
+    // (describe_baseline), or given (as a view of a string the caller keeps alive until the
+    // alert is made) by the few evaluators that have one already.
     struct base_ref {
       std::string_view kind;
       double price = 0;
       time_ns time = 0;
-      std::string description;
+      std::string_view description;
     } base;
     enum class note : std::uint8_t { none, limits, gap, zscore, breadth } extra = note::none;
     double x = 0, y = 0, z = 0;  // note-specific numbers (limits, gap open, volatility ...)
@@ -180,15 +182,35 @@ class engine {
     double typical = 0;
     std::size_t typical_days = 0;
   };
-  struct rule_state {
-    std::string rule;                  // rule name, to carry state across reloads
-    trigger up, down;
-    ring<window_point> mins, maxs, points;  // window_move monotonic deques; zscore points
+  // Rolling windows of one price series: window_move's monotonic deques, zscore_move's points
+  // and one-minute returns.
+  struct series_state {
+    ring<window_point> mins, maxs, points;
     minute_stats minutes;
-    volume_stats volume;
+  };
+  // One rule's state for one symbol. Small on purpose (every print walks the symbol's rules):
+  // what only some kinds need lives behind a pointer allocated on first use.
+  struct rule_state {
+    trigger up, down;
     std::int64_t gap_day = INT64_MIN;  // opening_gap: the day whose open is below
     double gap_open = 0;
     time_ns gap_time = 0;
+    std::unique_ptr<series_state> series_;  // window_move, zscore_move
+    std::unique_ptr<volume_stats> volume_;  // volume_spike
+
+    series_state& series() {
+      if (!series_) series_ = std::make_unique<series_state>();
+      return *series_;
+    }
+    volume_stats& volume() {
+      if (!volume_) volume_ = std::make_unique<volume_stats>();
+      return *volume_;
+    }
+    // Neither direction is firing or counting confirmations: a print whose condition does not
+    // hold changes nothing here (day resets are applied when the trigger is next used).
+    bool idle() const noexcept {
+      return !up.firing && !down.firing && up.pending == 0 && down.pending == 0;
+    }
   };
   struct recent_alert {
     std::string id, fingerprint;
@@ -200,7 +222,10 @@ class engine {
   struct symbol_state {
     std::size_t exchange = 0;
     const symbol_info* info = nullptr;  // null outside the universe
-    std::vector<std::uint8_t> applies;  // per rule: does it apply to this symbol (cached)
+    // Per rule: bit s is set if the rule applies to this symbol in session_kind s (cached, so
+    // the hot path neither matches names nor scans session lists).
+    std::vector<std::uint8_t> applies;
+    double limit_pct = -1;              // daily price limit in %, negative if none (cached)
     std::int64_t max_id = 0;            // highest trade id seen: anything above is new
     double last_price = 0;
     time_ns last_time = INT64_MIN;
@@ -211,13 +236,17 @@ class engine {
     std::int64_t prev_close_day = INT64_MIN;
     time_ns prev_close_time = 0;
     std::int64_t first_regular_day = INT64_MIN;
-    std::deque<print> recent;          // recent accepted prints (ids for dedupe/corrections)
+    ring<print> recent;                // recent accepted prints (ids for dedupe/corrections)
     std::optional<print> held;         // an outlier waiting for confirmation
     bool has_bars = false;             // volume comes from bars when the feed sends them
     bool halted = false;
     double luld_up = 0, luld_down = 0;
+    // Bit r (r < 64): rule r's triggers are not idle. A print whose condition holds in
+    // neither direction skips the lifecycle of rules whose bit is clear without touching
+    // their state.
+    std::uint64_t busy = 0;
     std::vector<rule_state> rules;
-    std::deque<recent_alert> recent_alerts;  // for late-headline follow-ups
+    std::vector<recent_alert> recent_alerts;  // for late-headline follow-ups, oldest first
   };
   struct basket_state {
     struct member {
@@ -234,7 +263,10 @@ class engine {
   };
 
   symbol_state& state_for(const std::string& symbol);
-  void init_rule_states(symbol_state& st) const;
+  symbol_state* find_state(const std::string& symbol) noexcept;
+  // Sizes a symbol's rule states for the current rules; with `carried_from` (new rule index ->
+  // old index or -1), keeps the state of rules whose names survived a reload.
+  void init_rule_states(symbol_state& st, const std::vector<int>* carried_from) const;
   void observe_price(const std::string& symbol, symbol_state& st, std::int64_t id, double price,
                      time_ns t, time_ns session_time, std::vector<alert>& out);
   void accept_price(const std::string& symbol, symbol_state& st, const print& p,
@@ -250,15 +282,23 @@ class engine {
   // Evaluators: fill `up` and `down` for this observation.
   void eval_prev_close(const rule_spec& r, const symbol_state& st, double price,
                        std::int64_t day, signal& up, signal& down) const;
-  void eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                   time_ns t, signal& up, signal& down) const;
-  void eval_zscore(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                   time_ns t, signal& up, signal& down) const;
-  void eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
-                time_ns t, std::int64_t day, bool regular, signal& up, signal& down) const;
+  // These keep rolling state, so they run on every print. Each returns whether it wrote the
+  // signals; with `idle` (no trigger in flight) it returns false without writing them when
+  // nothing holds.
+  bool eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                   time_ns t, bool idle, signal& up, signal& down) const;
+  bool eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
+                   signal& up, signal& down) const;
+  bool eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+                time_ns t, std::int64_t day, bool regular, bool idle, signal& up,
+                signal& down) const;
   void eval_limit(const rule_spec& r, const symbol_state& st, const std::string& symbol,
                   double price, std::int64_t day, signal& up, signal& down) const;
-  void eval_luld(const symbol_state& st, double price, signal& up, signal& down) const;
+  void eval_luld(const symbol_state& st, double price, signal& up, signal& down);
+  // False when rule `spec` certainly does not hold in either direction on this print and
+  // needs no state update, so an idle rule can be skipped without building its signals.
+  bool may_hold(const rule_spec& spec, const symbol_state& st, double price,
+                std::int64_t day) const noexcept;
   void eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
                     double price, time_ns t, std::int64_t day, std::vector<alert>& out);
 
@@ -293,14 +333,23 @@ class engine {
     session_kind session = session_kind::closed;
   };
   const local_clock& clock_at(std::size_t exchange, time_ns t);
-  std::vector<local_clock> clocks_;  // per exchange index
+  // Per exchange, the two most recent minutes: prints straddling a minute boundary arrive
+  // interleaved, and one entry would thrash between them.
+  struct clock_pair {
+    local_clock entry[2];
+    std::uint8_t newest = 0;
+  };
+  std::vector<clock_pair> clocks_;  // per exchange index
 
   std::shared_ptr<const compiled_rules> rules_;
   std::vector<std::size_t> price_rules_;   // rules evaluated on every price observation
   std::vector<std::size_t> volume_rules_;  // volume_spike rules
-  std::unordered_map<std::string, symbol_state> symbols_;
+  symbol_table symbol_names_;                          // symbol -> index into states_
+  std::vector<std::unique_ptr<symbol_state>> states_;  // stable addresses across growth
   std::map<std::pair<std::string, std::string>, basket_state> baskets_;  // (rule, basket)
   std::map<std::string, storm_state> storms_;   // per rule name
+  time_ns digest_due_ = INT64_MAX;  // earliest time a held digest is due (checked per event)
+  std::string luld_description_;    // scratch: the LULD band text a signal refers to
   struct fresh_alert {
     std::size_t rule;
     alert a;

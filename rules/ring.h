@@ -41,7 +41,7 @@ class ring {
   const T& back() const noexcept { return (*this)[size_ - 1]; }
 
   void push_back(const T& v) {
-    if (size_ == capacity_) grow();
+    if (size_ == capacity_) [[unlikely]] grow();
     data_[(head_ + size_) & mask_] = v;
     ++size_;
   }
@@ -52,6 +52,12 @@ class ring {
   }
   void pop_back() noexcept {
     assert(size_ > 0);
+    --size_;
+  }
+  /// Removes the element at position i, keeping the order of the others (O(size); rare).
+  void erase(std::size_t i) {
+    assert(i < size_);
+    for (; i + 1 < size_; ++i) (*this)[i] = std::move((*this)[i + 1]);
     --size_;
   }
   void clear() noexcept {
@@ -71,7 +77,8 @@ class ring {
     std::swap(head_, o.head_);
     std::swap(size_, o.size_);
   }
-  void grow() {
+  // Out of line: the push_back fast path stays small enough to inline.
+  [[gnu::noinline]] void grow() {
     const std::size_t capacity = capacity_ ? capacity_ * 2 : 8;
     std::unique_ptr<T[]> data(new T[capacity]);
     for (std::size_t i = 0; i < size_; ++i) data[i] = std::move((*this)[i]);

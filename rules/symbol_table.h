@@ -1,0 +1,123 @@
+// Interns ticker symbols: maps each symbol to a dense index 0..n-1, in the order first seen.
+//
+// Why not std::unordered_map<std::string, T>: the engine looks a symbol up on every event, and
+// a node-based map costs a hash of the string, a bucket load and a node load (two dependent
+// cache misses with thousands of symbols) before any rule runs. This table is one flat array
+// of 32-byte slots with linear probing; a slot holds the hash, the index and (for symbols up to
+// 19 bytes, which covers equities, crypto pairs and OCC option symbols) the key itself, so a
+// lookup usually touches one cache line. Indexes are stable for the table's lifetime.
+// Not thread-safe (one engine thread owns it).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aftershock::rules {
+
+class symbol_table {
+ public:
+  static constexpr std::uint32_t npos = UINT32_MAX;
+
+  symbol_table() { slots_.resize(k_initial_slots); }
+
+  /// The symbol's index, or npos if it was never inserted.
+  std::uint32_t find(std::string_view symbol) const noexcept {
+    const std::uint64_t h = hash(symbol);
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+      const slot& s = slots_[i];
+      if (s.index == npos) return npos;
+      if (s.hash == h && matches(s, symbol)) return s.index;
+    }
+  }
+
+  /// The symbol's index, inserting it (with the next index) if new; second is true if new.
+  std::pair<std::uint32_t, bool> insert(std::string_view symbol) {
+    const std::uint64_t h = hash(symbol);
+    std::size_t i = h & mask();
+    for (;; i = (i + 1) & mask()) {
+      const slot& s = slots_[i];
+      if (s.index == npos) break;
+      if (s.hash == h && matches(s, symbol)) return {s.index, false};
+    }
+    const auto index = static_cast<std::uint32_t>(names_.size());
+    names_.emplace_back(symbol);
+    place(i, h, index, symbol);
+    // Keep probes short: at most half full.
+    if (names_.size() * 2 > slots_.size()) grow();
+    return {index, true};
+  }
+
+  std::size_t size() const noexcept { return names_.size(); }
+  const std::string& name(std::uint32_t index) const noexcept { return names_[index]; }
+
+  /// 64-bit FNV-1a mixed so that the low bits (the slot) depend on every byte.
+  static std::uint64_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 14695981039346656037ull ^ s.size();
+    std::size_t i = 0;
+    // Eight bytes at a time (tickers are short: usually one or two steps), then the tail.
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+      h ^= h >> 32;
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+  }
+
+ private:
+  static constexpr std::size_t k_initial_slots = 64;
+  static constexpr std::size_t k_inline = 19;
+  struct slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = npos;
+    std::uint8_t length = 0;  // > k_inline: the key lives only in names_
+    char key[k_inline] = {};
+  };
+  static_assert(sizeof(slot) == 32);
+
+  std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+  bool matches(const slot& s, std::string_view symbol) const noexcept {
+    if (s.length != (symbol.size() > k_inline ? k_inline + 1 : symbol.size())) return false;
+    if (symbol.size() > k_inline) return names_[s.index] == symbol;
+    for (std::size_t i = 0; i < symbol.size(); ++i) {
+      if (s.key[i] != symbol[i]) return false;
+    }
+    return true;
+  }
+
+  void place(std::size_t i, std::uint64_t h, std::uint32_t index, std::string_view symbol) {
+    slot& s = slots_[i];
+    s.hash = h;
+    s.index = index;
+    if (symbol.size() > k_inline) {
+      s.length = k_inline + 1;
+    } else {
+      s.length = static_cast<std::uint8_t>(symbol.size());
+      std::memcpy(s.key, symbol.data(), symbol.size());
+    }
+  }
+
+  void grow() {
+    std::vector<slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const slot& s : old) {
+      if (s.index == npos) continue;
+      std::size_t i = s.hash & mask();
+      while (slots_[i].index != npos) i = (i + 1) & mask();
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<slot> slots_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace aftershock::rules
