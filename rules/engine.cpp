@@ -152,7 +152,7 @@ void engine::index_rules() {
       case rule_kind::trading_halt:
         break;  // driven by status events only
       default:
-        price_rules_.push_back(r);
+        price_rules_.push_back({r, &specs[r], r < 64 ? std::uint64_t{1} << r : 0});
     }
   }
 }
@@ -412,17 +412,18 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
   st.recent.push_back(remembered);
   if (st.recent.size() > k_recent_prints) st.recent.pop_front();
 
-  const auto& specs = rules_->config().rules;
   fresh_.clear();
   static const std::vector<std::string> k_no_members;
   // Signals are reset only after an evaluator wrote them: most rules on most prints decide
   // that nothing holds before touching them.
   signal up, down;
   bool dirty = false;
-  for (const std::size_t r : price_rules_) {
-    const rule_spec& spec = specs[r];
-    if (!session_allowed(st.applies[r], session)) continue;
-    const std::uint64_t bit = r < 64 ? std::uint64_t{1} << r : 0;
+  const std::uint8_t* applies = st.applies.data();
+  for (const price_rule& pr : price_rules_) {
+    const std::size_t r = pr.index;
+    const rule_spec& spec = *pr.spec;
+    if (!session_allowed(applies[r], session)) continue;
+    const std::uint64_t bit = pr.bit;
     const bool idle = bit && !(st.busy & bit);
     if (idle && !may_hold(spec, st, price, day)) continue;
     rule_state& rs = st.rules[r];

@@ -342,7 +342,13 @@ class engine {
   std::vector<clock_pair> clocks_;  // per exchange index
 
   std::shared_ptr<const compiled_rules> rules_;
-  std::vector<std::size_t> price_rules_;   // rules evaluated on every price observation
+  // Rules evaluated on every price observation, with what the loop needs inline.
+  struct price_rule {
+    std::size_t index;
+    const rule_spec* spec;
+    std::uint64_t bit;  // in symbol_state::busy; 0 for rules past the 64th (never skipped)
+  };
+  std::vector<price_rule> price_rules_;
   std::vector<std::size_t> volume_rules_;  // volume_spike rules
   symbol_table symbol_names_;                          // symbol -> index into states_
   std::vector<std::unique_ptr<symbol_state>> states_;  // stable addresses across growth

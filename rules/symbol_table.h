@@ -65,8 +65,10 @@ class symbol_table {
       h = (h ^ w) * 0x9E3779B97F4A7C15ull;
       h ^= h >> 32;
     }
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, s.data() + i, s.size() - i);
+    std::uint64_t tail = 0;  // a byte loop: a variable-length memcpy would be a call
+    for (std::size_t j = i; j < s.size(); ++j) {
+      tail |= std::uint64_t{static_cast<unsigned char>(s[j])} << (8 * (j - i));
+    }
     h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
     return h ^ (h >> 29);
   }
