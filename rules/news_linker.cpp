@@ -121,10 +121,6 @@ std::vector<citation> news_linker::cite(const std::string& symbol, time_ns from,
       }
     }
   }
-  // Theme headlines that name a company (another one: a headline naming this symbol was
-  // cited above as direct) are that company's news first, e.g. "Aurora Mobile integrates
-  // DeepSeek" for a chip maker: they rank after theme headlines about the theme itself.
-  std::vector<std::string> about_others;
   if (const symbol_info* info = rules.find_symbol(symbol)) {
     // Themes in configuration order: the first configured theme a headline matches names it.
     for (const theme_spec& spec : rules.config().themes) {
@@ -147,22 +143,16 @@ std::vector<citation> news_linker::cite(const std::string& symbol, time_ns from,
           c.matched = t.keyword;
           c.position = t.position;
           c.theme = theme;
-          if (!s->matches.entities.empty()) about_others.push_back(c.id);
           found.push_back(std::move(c));
           break;
         }
       }
     }
   }
-  // Best first: strongest link (for theme links, about the theme before about another
-  // company), then newest, then id for a deterministic order.
-  auto other = [&](const citation& c) {
-    return c.how == link_kind::theme &&
-           std::find(about_others.begin(), about_others.end(), c.id) != about_others.end();
-  };
-  std::sort(found.begin(), found.end(), [&](const citation& a, const citation& b) {
-    return std::make_tuple(static_cast<int>(a.how), other(a), -a.published, a.id) <
-           std::make_tuple(static_cast<int>(b.how), other(b), -b.published, b.id);
+  // Best first: strongest link, then newest, then id for a deterministic order.
+  std::sort(found.begin(), found.end(), [](const citation& a, const citation& b) {
+    return std::make_tuple(static_cast<int>(a.how), -a.published, a.id) <
+           std::make_tuple(static_cast<int>(b.how), -b.published, b.id);
   });
   if (found.size() > limit) found.resize(limit);
   return found;

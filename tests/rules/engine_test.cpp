@@ -200,20 +200,6 @@ TEST(engine, theme_links_only_reach_symbols_in_the_theme_baskets) {
   EXPECT_TRUE(fired[0].headlines.empty());
 }
 
-// A theme headline naming another company is that company's news ("Apple adds DeepSeek"):
-// for a chip maker's move, a headline about the theme itself is the better cause even if older.
-TEST(engine, theme_headlines_about_the_theme_rank_before_those_naming_another_company) {
-  harness h;
-  h.friday_close("ARM", 100.0);
-  h.headline("theme", "DeepSeek Tops App Store", "2025-01-27T08:00:00Z");
-  h.headline("other", "Apple Inc Adds DeepSeek To Its Assistant", "2025-01-27T08:30:00Z");
-  auto fired = h.trade("ARM", 90.0, "2025-01-27T09:30:00Z");
-  ASSERT_EQ(fired.size(), 1u);
-  ASSERT_EQ(fired[0].headlines.size(), 2u);
-  EXPECT_EQ(fired[0].headlines[0].id, "theme");
-  EXPECT_EQ(fired[0].headlines[1].id, "other");
-}
-
 TEST(engine, feed_tags_link_and_rank_after_direct_mentions) {
   harness h;
   h.friday_close();
