@@ -5,7 +5,9 @@
 // it with the rules of CONFIG. Prints:
 //   events/s    engine events over the time from the first to the last event processed, and the
 //               slowest whole second in between (sustained)
-//   drops       frames and events the full queue refused (target: zero)
+//   drops       frames and events the full queue refused (target: zero); with backpressure on
+//               (the default) the sessions pause reading while the engine is behind, so TCP
+//               slows feedsim down instead (--no-backpressure: drop when full, as before)
 //   cpu         the engine thread's and the feeds I/O thread's CPU time, and events per CPU
 //               second each: what the machine could do for that stage alone, whatever the load
 //   latency     p50/p99/p99.9/max from a frame's hand-off by its session (read and parsed) to
@@ -13,10 +15,11 @@
 // A measuring program, not a test: it never fails on the figures.
 //
 //   cmake --build build --target ingest_bench aftershock-feedsim
-//   build/bin/aftershock-feedsim generate --symbols 5000 --events 10000000 --per-frame 1..100 \
+//   build/bin/aftershock-feedsim generate --symbols 5000 --events 10000000 --per-frame 1..100
 //       --headline-every 10000 --out /tmp/day.ndjson
 //   build/bin/ingest_bench /tmp/day.ndjson [--config deploy/config/aftershock.yaml]
-//       [--queue FRAMES] [--no-deflate] [--speed max|FACTOR]
+//       [--queue FRAMES] [--no-deflate] [--no-backpressure] [--pause-above EVENTS]
+//       [--speed max|FACTOR]
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -89,6 +92,21 @@ double thread_cpu_seconds(const std::string& name) {
   return total;
 }
 
+// CPU seconds (user + system) of process `pid` so far, or -1 once it is gone.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(line.substr(close + 2));
+  std::string skip;
+  for (int i = 0; i < 11; ++i) fields >> skip;
+  unsigned long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string us(std::uint64_t ns) { return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3); }
 
 }  // namespace
@@ -97,6 +115,8 @@ int main(int argc, char** argv) {
   std::string capture, config_path = "deploy/config/aftershock.yaml";
   std::size_t queue = 65536;
   bool deflate = true;
+  bool backpressure = true;  // --no-backpressure: the sessions never pause (drops when full)
+  std::uint64_t pause_above = 0;  // --pause-above N: run_options::pause_reading_above (0: default)
   std::string speed = "max";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -106,13 +126,18 @@ int main(int argc, char** argv) {
       queue = std::stoul(argv[++i]);
     } else if (a == "--speed" && i + 1 < argc) {
       speed = argv[++i];  // a factor: latency below saturation (the day spans 390 minutes)
+    } else if (a == "--no-backpressure") {
+      backpressure = false;
+    } else if (a == "--pause-above" && i + 1 < argc) {
+      pause_above = std::stoull(argv[++i]);  // events queued before the sessions pause
     } else if (a == "--no-deflate") {
       deflate = false;
     } else if (!a.empty() && a[0] != '-' && capture.empty()) {
       capture = a;
     } else {
       std::fprintf(stderr, "usage: ingest_bench CAPTURE [--config FILE] [--queue FRAMES] "
-                           "[--no-deflate] [--speed max|FACTOR]\n");
+                           "[--no-deflate] [--no-backpressure] [--pause-above EVENTS] "
+                           "[--speed max|FACTOR]\n");
       return 2;
     }
   }
@@ -156,6 +181,8 @@ int main(int argc, char** argv) {
   counting_sink sink;
   daemon::run_options options;
   options.queue_capacity = queue;
+  if (pause_above > 0) options.pause_reading_above = pause_above;
+  if (!backpressure) options.pause_reading_above = 0;
   daemon::live_runner runner(loaded.compiled, std::move(sessions), sink, options);
   runner.start();
 
@@ -167,12 +194,15 @@ int main(int argc, char** argv) {
   std::uint64_t second_events = 0;
   bool sim_done = false;
   auto quiet_since = clock_type::now();
+  auto last_sim_sample = clock_type::now();
+  double sim_cpu = 0, sim_cpu_at_first = 0;  // feedsim's CPU seconds: last sample, at first event
   for (;;) {
     std::this_thread::sleep_for(1ms);
     const daemon::runner_snapshot s = runner.snapshot();
     const auto now = clock_type::now();
     if (s.engine.events > 0 && first == clock_type::time_point{}) {
       first = now;
+      sim_cpu_at_first = std::max(0.0, process_cpu_seconds(sim->process().pid()));
       second_start = now;
       second_events = s.engine.events;
     }
@@ -186,6 +216,12 @@ int main(int argc, char** argv) {
       if (now - last < 100ms) slowest_second = std::min(slowest_second, s.engine.events - second_events);
       second_start = now;
       second_events = s.engine.events;
+    }
+    if (!sim_done && now - last_sim_sample >= 50ms) {
+      // feedsim's own CPU time, sampled while it lives: is the serving side the bottleneck?
+      last_sim_sample = now;
+      const double c = process_cpu_seconds(sim->process().pid());
+      if (c >= 0) sim_cpu = c;
     }
     if (!sim_done && !sim->process().running()) sim_done = true;
     std::uint64_t handed_on = 0;
@@ -229,6 +265,14 @@ int main(int argc, char** argv) {
               "thread %.2f s (%.0f events per CPU second)\n",
               engine_cpu, engine_cpu > 0 ? static_cast<double>(s.engine.events) / engine_cpu : 0.0,
               io_cpu, io_cpu > 0 ? static_cast<double>(events_in) / io_cpu : 0.0);
+  sim_cpu = std::max(0.0, sim_cpu - sim_cpu_at_first);  // the playback, not the capture load
+  std::printf("             feedsim process %.2f s from the first event on (sampled every 50 ms; "
+              "%.0f%% of the %.2f s ingest: near 100%% means the server is the bottleneck)\n",
+              sim_cpu, secs > 0 ? 100.0 * sim_cpu / secs : 0.0, secs);
+  std::printf("  backlog    %llu read pauses of 200 us for the engine (backpressure %s, above %llu "
+              "queued events)\n",
+              static_cast<unsigned long long>(s.read_pauses), backpressure ? "on" : "off",
+              static_cast<unsigned long long>(options.pause_reading_above));
   std::printf("  drops      %llu frames, %llu events (queue %zu frames, high water %zu)\n",
               static_cast<unsigned long long>(dropped_frames),
               static_cast<unsigned long long>(dropped_events), s.queue_capacity,
@@ -241,5 +285,26 @@ int main(int argc, char** argv) {
   std::printf("             frame -> alert:       p50 %s, p99 %s, p99.9 %s, max %s (%llu alerts)\n",
               us(a.p50_ns).c_str(), us(a.p99_ns).c_str(), us(a.p999_ns).c_str(),
               us(a.max_ns).c_str(), static_cast<unsigned long long>(a.count));
+  // One machine-readable line for bench/run.
+  std::printf("BENCH_JSON {\"bench\":\"ingest\",\"capture\":\"%s\",\"speed\":\"%s\",\"deflate\":%s,"
+              "\"frames\":%llu,\"events_in\":%llu,\"events\":%llu,\"seconds\":%.3f,"
+              "\"events_per_s\":%.0f,\"slowest_second_events\":%lld,\"alerts\":%llu,"
+              "\"engine_cpu_s\":%.3f,\"io_cpu_s\":%.3f,\"feedsim_cpu_s\":%.3f,\"read_pauses\":%llu,"
+              "\"backpressure\":%s,\"dropped_frames\":%llu,"
+              "\"dropped_events\":%llu,\"parse_errors\":%llu,\"frame_to_engine_p50_us\":%.1f,"
+              "\"frame_to_engine_p99_us\":%.1f,\"frame_to_alert_p50_us\":%.1f,"
+              "\"frame_to_alert_p99_us\":%.1f,\"frame_to_alert_count\":%llu}\n",
+              capture.c_str(), speed.c_str(), deflate ? "true" : "false",
+              static_cast<unsigned long long>(frames), static_cast<unsigned long long>(events_in),
+              static_cast<unsigned long long>(s.engine.events), secs,
+              secs > 0 ? static_cast<double>(s.engine.events) / secs : 0.0,
+              slowest_second == UINT64_MAX ? -1LL : static_cast<long long>(slowest_second),
+              static_cast<unsigned long long>(sink.count.load()), engine_cpu, io_cpu, sim_cpu,
+              static_cast<unsigned long long>(s.read_pauses), backpressure ? "true" : "false",
+              static_cast<unsigned long long>(dropped_frames),
+              static_cast<unsigned long long>(dropped_events),
+              static_cast<unsigned long long>(parse_errors), static_cast<double>(e.p50_ns) / 1e3,
+              static_cast<double>(e.p99_ns) / 1e3, static_cast<double>(a.p50_ns) / 1e3,
+              static_cast<double>(a.p99_ns) / 1e3, static_cast<unsigned long long>(a.count));
   return 0;
 }

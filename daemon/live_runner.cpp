@@ -241,7 +241,13 @@ struct live_runner::impl final : feeds::feed_listener {
   void on_events(std::size_t feed, std::vector<rules::event>& events) override {
     const std::size_t n = events.size();
     const auto now = std::chrono::steady_clock::now();
-    if (!queue.try_push(events_item{feed, std::move(events), now})) {
+    // The frame's events leave in their vector; the session gets an emptied one back that the
+    // engine has finished with, so neither side allocates a vector per frame once warm.
+    std::vector<rules::event> batch = take_spare();
+    batch.swap(events);
+    queued_events.fetch_add(n, std::memory_order_relaxed);
+    if (!queue.try_push(events_item{feed, std::move(batch), now})) {
+      queued_events.fetch_sub(n, std::memory_order_relaxed);
       drops[feed].fetch_add(1, std::memory_order_relaxed);
       dropped_events[feed].fetch_add(n, std::memory_order_relaxed);
       if (now - last_drop_log >= std::chrono::seconds(10)) {
@@ -254,6 +260,29 @@ struct live_runner::impl final : feeds::feed_listener {
 
   void on_stale(const feeds::stale_notice& notice) override {
     queue.push_always(stale_item{notice});
+  }
+
+  bool backlogged() const override {
+    if (options.pause_reading_above == 0 ||
+        queued_events.load(std::memory_order_relaxed) <= options.pause_reading_above) {
+      return false;
+    }
+    read_pauses.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  // Event vectors emptied by the engine thread, waiting to be reused by the I/O thread.
+  std::vector<rules::event> take_spare() {
+    std::lock_guard lock(spare_mutex);
+    if (spare.empty()) return {};
+    std::vector<rules::event> v = std::move(spare.back());
+    spare.pop_back();
+    return v;
+  }
+  void give_spare(std::vector<rules::event>&& v) {
+    v.clear();  // the events' strings are freed here, on the engine thread
+    std::lock_guard lock(spare_mutex);
+    if (spare.size() < k_max_spare) spare.push_back(std::move(v));
   }
 
   // the engine thread --------------------------------------------------------------------
@@ -284,6 +313,8 @@ struct live_runner::impl final : feeds::feed_listener {
             for (const rules::alert& a : alerts) publish(a);
           }
           to_engine.record(nanoseconds_since(ev->handed_off));
+          queued_events.fetch_sub(ev->events.size(), std::memory_order_relaxed);
+          give_spare(std::move(ev->events));
         } else if (auto* st = std::get_if<stale_item>(&item)) {
           const rules::alert a = make_feed_stale_alert(st->notice, engine.stats().watermark);
           if (a.status == rules::alert_status::firing) {
@@ -327,6 +358,11 @@ struct live_runner::impl final : feeds::feed_listener {
   run_options options;
   feeds::live_options live_options_;
   bounded_queue<queue_item> queue;
+  std::atomic<std::uint64_t> queued_events{0};       // handed on, not yet through the engine
+  mutable std::atomic<std::uint64_t> read_pauses{0};  // backlogged() said yes (one 200 us wait)
+  static constexpr std::size_t k_max_spare = 64;
+  std::mutex spare_mutex;
+  std::vector<std::vector<rules::event>> spare;  // see take_spare()
   std::vector<std::atomic<std::uint64_t>> drops;
   std::vector<std::atomic<std::uint64_t>> dropped_events;
   std::chrono::steady_clock::time_point last_drop_log{};
@@ -399,6 +435,7 @@ runner_snapshot live_runner::snapshot() const {
   s.queue_depth = q.depth;
   s.queue_high_water = q.high_water;
   s.queue_dropped = q.dropped;
+  s.read_pauses = m.read_pauses.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(m.engine_mutex);
     s.engine = m.engine_stats;

@@ -1,7 +1,9 @@
 // `aftershockd run`'s machinery: every configured feed into the rules engine, alerts out to a
 // sink. Threads: the feed sessions on one I/O thread (feeds::live_feeds); the engine alone on
 // its own thread (it is single-threaded and nothing else touches it); between them a bounded
-// queue of parsed events whose drops are counted per feed, never silent.
+// queue of parsed events, one item per frame, whose drops are counted per feed, never silent.
+// While the engine is behind (run_options::pause_reading_above) the sessions pause reading, so
+// TCP slows the senders down before anything has to be dropped.
 //
 // Built to grow: snapshot() returns plain structs (feed states and counters, queue, engine)
 // for metrics and systemd status; replace_rules() hands an already validated rule set to the
@@ -32,6 +34,11 @@ struct run_options {
   std::string record_dir;               // capture v1 recording; empty = off
   std::string feed_host;                // HOST:PORT replacing every feed URL's host (demo, tests)
   std::size_t queue_capacity = 65536;   // frames waiting for the engine before drops
+  // Events waiting for the engine above which the sessions pause reading (backpressure through
+  // TCP, feeds::feed_listener::backlogged): about a millisecond of engine work, so a burst
+  // queues in the sockets rather than in memory, and nothing is dropped unless the engine
+  // stalls for longer than feeds.max_read_pause. 0 = never pause (drop when full).
+  std::uint64_t pause_reading_above = 4096;
   feeds::live_options feeds;            // clock / random injection for tests
   // Called on the engine thread at the top of every loop turn (at least every 200 ms while the
   // engine makes progress): the systemd watchdog's keep-alive, so a hung engine stops it.
@@ -78,6 +85,7 @@ struct runner_snapshot {
   std::size_t queue_depth = 0;
   std::size_t queue_high_water = 0;
   std::uint64_t queue_dropped = 0;
+  std::uint64_t read_pauses = 0;  // 200 us waits the sessions made for a backlogged engine
   rules::engine_stats engine;
   std::uint64_t alerts_published = 0;  // everything handed to the sink
   std::uint64_t stale_alerts = 0;      // feed_stale firings among them

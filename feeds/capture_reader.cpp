@@ -2,7 +2,17 @@
 
 #include <simdjson.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -25,6 +35,122 @@ std::string_view trim_right(std::string_view s) noexcept {
     s.remove_suffix(1);
   }
   return s;
+}
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Whether `v` (starting with '[' or '{') is one balanced JSON container and nothing after it:
+// brackets matched by kind, strings closed, no raw control characters inside strings, at most
+// 255 deep. The checks the capture's simdjson pass makes of a frame it skips over (stage 1 and
+// raw_json()); deeper or odder input is left to that pass. 64 bytes at a time with SSE2 (the
+// x86-64 baseline: quotes found by compare, strings by a prefix XOR of the quote bits, as
+// simdjson's stage 1 does), byte by byte from the first backslash on and for the tail.
+bool one_balanced_container(std::string_view v) noexcept {
+  const char* p = v.data();
+  const std::size_t n = v.size();
+  char expected[256];  // closing bracket per open level
+  std::size_t depth = 0;
+  bool in_string = false;
+  std::size_t i = 0;
+  auto open = [&](char c) {
+    if (depth == sizeof expected) return false;
+    expected[depth++] = c == '[' ? ']' : '}';
+    return true;
+  };
+  // 1: the container closed exactly at the end; 0: closed early or mismatched; -1: go on.
+  auto close = [&](char c, std::size_t at) {
+    if (depth == 0 || expected[--depth] != c) return 0;
+    if (depth == 0) return at + 1 == n ? 1 : 0;
+    return -1;
+  };
+#if defined(__SSE2__)
+  // One 64-byte block at `q` (bytes i .. i + 63 of the frame): -1 go on, 0 / 1 the answer,
+  // 2 a backslash (the byte loop takes over at i).
+  const __m128i k_quote = _mm_set1_epi8('"'), k_backslash = _mm_set1_epi8('\\'),
+                k_fold = _mm_set1_epi8(0x20), k_open = _mm_set1_epi8('{'),
+                k_close = _mm_set1_epi8('}'), k_control = _mm_set1_epi8(0x1f);
+  auto block = [&](const char* q) -> int {
+    std::uint64_t quotes = 0, backslashes = 0, opens = 0, closes = 0, controls = 0;
+    for (int j = 0; j < 4; ++j) {  // unrolled by the compiler: constant trip count
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * j));
+      const __m128i folded = _mm_or_si128(b, k_fold);  // '[' -> '{', ']' -> '}'
+      auto bits = [&](__m128i m) {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(m))) << (16 * j);
+      };
+      quotes |= bits(_mm_cmpeq_epi8(b, k_quote));
+      backslashes |= bits(_mm_cmpeq_epi8(b, k_backslash));
+      opens |= bits(_mm_cmpeq_epi8(folded, k_open));
+      closes |= bits(_mm_cmpeq_epi8(folded, k_close));
+      controls |= bits(_mm_cmpeq_epi8(_mm_min_epu8(b, k_control), b));  // bytes < 0x20
+    }
+    if (backslashes != 0) return 2;
+    // Inside a string: from an opening quote up to (not including) its closing quote.
+    std::uint64_t inside = quotes;
+    inside ^= inside << 1;
+    inside ^= inside << 2;
+    inside ^= inside << 4;
+    inside ^= inside << 8;
+    inside ^= inside << 16;
+    inside ^= inside << 32;
+    if (in_string) inside = ~inside;
+    if ((controls & inside) != 0) return 0;
+    std::uint64_t brackets = (opens | closes) & ~inside;
+    while (brackets != 0) {
+      const auto k = static_cast<std::size_t>(__builtin_ctzll(brackets));
+      brackets &= brackets - 1;
+      const char c = q[k];
+      if (c == '[' || c == '{') {
+        if (!open(c)) return 0;
+      } else if (const int r = close(c, i + k); r >= 0) {
+        return r;
+      }
+    }
+    if ((__builtin_popcountll(quotes) & 1) != 0) in_string = !in_string;
+    return -1;
+  };
+  int r = -1;
+  while (i + 64 <= n && (r = block(p + i)) == -1) i += 64;
+  if (r == -1 && i < n) {
+    // The tail, padded with spaces (neither quotes, brackets, backslashes nor control bytes).
+    char tail[64];
+    std::memset(tail, ' ', sizeof tail);
+    std::memcpy(tail, p + i, n - i);
+    r = block(tail);
+    if (r == -1) return false;  // the end came before the container closed
+  }
+  if (r == 0 || r == 1) return r == 1;
+  if (r == -1) return false;  // i == n: nothing closed it
+  // r == 2: a backslash in the block at i; on byte by byte from there.
+#endif
+  for (; i < n; ++i) {
+    const char c = p[i];
+    if (in_string) {
+      if (c == '"') {
+        in_string = false;
+      } else if (c == '\\') {
+        ++i;  // the escaped byte, whatever it is (stage 1 checks no more)
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        return false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (!open(c)) return false;
+        break;
+      case ']':
+      case '}':
+        if (const int r = close(c, i); r >= 0) return r == 1;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
 }
 
 // One added capture: its text (with simdjson padding after it, so lines are parsed in place and
@@ -84,7 +210,8 @@ struct capture_reader::impl {
       if (is_blank(line)) continue;
       ++stats.lines;
       const std::size_t offset = line_pos + static_cast<std::size_t>(line.data() - begin);
-      if (!parse_line(s, offset, trim_right(line).size())) {
+      const std::size_t trimmed = trim_right(line).size();
+      if (!parse_canonical(s, offset, trimmed) && !parse_line(s, offset, trimmed)) {
         ++stats.bad_lines;
         continue;
       }
@@ -98,6 +225,47 @@ struct capture_reader::impl {
       s.has_head = true;
       return;
     }
+  }
+
+  // The fast way for the line every capture writer (ours, feedsim's generator) produces:
+  // exactly {"at":"<RFC 3339>","feed":"<name>","frame":<array or object>} with no whitespace
+  // in the envelope. Accepts only lines parse_line() would accept, with the same record; for
+  // anything else (other key order, spaces, raw frames, escapes, bad input) returns false and
+  // parse_line() decides. Saves the line's own simdjson pass: the frame's parser makes one.
+  bool parse_canonical(capture_source& s, std::size_t offset, std::size_t len) {
+    static constexpr std::string_view k_at = "{\"at\":\"";
+    static constexpr std::string_view k_feed = "\",\"feed\":\"";
+    static constexpr std::string_view k_frame = "\",\"frame\":";
+    const std::string_view line(s.text.data() + offset, len);
+    if (line.size() < k_at.size() + k_feed.size() + k_frame.size() + 3 ||
+        line.substr(0, k_at.size()) != k_at || line.back() != '}') {
+      return false;
+    }
+    std::size_t pos = k_at.size();
+    const std::size_t at_end = line.find('"', pos);
+    if (at_end == std::string_view::npos) return false;
+    const std::optional<rules::time_ns> at = detail::time_from_rfc3339(line.substr(pos, at_end - pos));
+    if (!at || line.compare(at_end, k_feed.size(), k_feed) != 0) return false;
+    pos = at_end + k_feed.size();
+    const std::size_t feed_end = line.find('"', pos);
+    if (feed_end == std::string_view::npos) return false;
+    const std::optional<dialect> feed = dialect_from_name(line.substr(pos, feed_end - pos));
+    if (!feed || line.compare(feed_end, k_frame.size(), k_frame) != 0) return false;
+    pos = feed_end + k_frame.size();
+    std::size_t end = line.size() - 1;  // the record's closing brace
+    while (pos < end && is_space(line[pos])) ++pos;
+    while (end > pos && is_space(line[end - 1])) --end;
+    const std::string_view frame = line.substr(pos, end - pos);
+    if (frame.empty() || (frame.front() != '[' && frame.front() != '{') ||
+        !one_balanced_container(frame) || !simdjson::validate_utf8(frame.data(), frame.size())) {
+      return false;
+    }
+    s.head.received = *at;
+    s.head.feed = *feed;
+    s.head.frame = frame;
+    s.head.padded = true;  // inside the text, which ends in SIMDJSON_PADDING spaces
+    s.head_is_raw = false;
+    return true;
   }
 
   // Parses one line in place: {"at":..., "feed":..., "frame":<json> | "raw":"..."}, keys in
@@ -143,6 +311,7 @@ struct capture_reader::impl {
     if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return false;
     if (!ok || !has_at || !has_feed || has_frame == has_raw) return false;
     s.head_is_raw = has_raw;
+    s.head.padded = !has_raw;
     if (has_raw) s.head.frame = s.head_raw;
     return true;
   }
@@ -177,6 +346,39 @@ struct capture_reader::impl {
     return true;
   }
 };
+
+bool read_capture_file(const std::string& path, std::string& out, std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (error) *error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  std::size_t expected = 1u << 20;  // a pipe or special file: grow as it comes
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    expected = static_cast<std::size_t>(st.st_size);
+  }
+  // The padding is allocated now, so add() appends it without moving the text; the zero fill
+  // costs little next to the read.
+  std::string text(expected + simdjson::SIMDJSON_PADDING, '\0');
+  std::size_t used = 0;
+  for (;;) {
+    if (used == text.size()) text.resize(text.size() * 2);
+    const ::ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (error) *error = path + ": " + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.resize(used);
+  out = std::move(text);
+  return true;
+}
 
 capture_reader::capture_reader() : impl_(std::make_unique<impl>()) {}
 capture_reader::~capture_reader() = default;

@@ -22,6 +22,9 @@ struct capture_record {
   std::string_view frame;   // the frame's JSON text (or the `raw` string, unescaped)
   std::string_view source;  // which capture (its name), for messages
   std::size_t line = 0;     // 1-based line number in that capture
+  /// At least k_frame_padding readable bytes follow `frame` (it lies inside the capture's
+  /// padded text): frame_parser::parse_padded() may parse it where it is. False for `raw`.
+  bool padded = false;
 };
 
 struct capture_stats {
@@ -30,6 +33,11 @@ struct capture_stats {
   std::size_t bad_lines = 0;     // not JSON, missing at/feed/frame, unknown feed name
   std::size_t out_of_order = 0;  // `at` earlier than the previous line's (kept, counted)
 };
+
+/// Reads a whole capture file into `out` with room after it for the reader's parser padding,
+/// so add(name, std::move(out)) takes it without another copy: one allocation and large
+/// read(2)s straight into place. False (and `error` says why) if it cannot be read.
+bool read_capture_file(const std::string& path, std::string& out, std::string* error);
 
 class capture_reader {
  public:

@@ -55,6 +55,14 @@ const char* to_string(dialect d) noexcept {
   return i < k_dialect_names.size() ? k_dialect_names[i] : "unknown";
 }
 
+// The kernel this translation unit's On-Demand code was compiled for. (builtin_implementation()
+// would name the shared library's, which is not the one inlined here.)
+#define AFTERSHOCK_KERNEL_TEXT2(x) #x
+#define AFTERSHOCK_KERNEL_TEXT(x) AFTERSHOCK_KERNEL_TEXT2(x)
+const char* parser_kernel_name() noexcept {
+  return AFTERSHOCK_KERNEL_TEXT(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
+
 const char* to_string(parse_error e) noexcept {
   switch (e) {
     case parse_error::none:
@@ -92,6 +100,10 @@ struct frame_parser::impl {
     return buffer.get();
   }
 
+  // Parses `size` bytes at `text`, with `allocated` readable bytes there (>= size + padding).
+  parse_result decode(const char* text, std::size_t size, std::size_t allocated,
+                      std::vector<rules::event>& out);
+
   dialect which;
   std::unique_ptr<detail::decoder> decoder;
   simdjson::ondemand::parser parser;
@@ -106,19 +118,33 @@ frame_parser& frame_parser::operator=(frame_parser&&) noexcept = default;
 
 dialect frame_parser::which() const noexcept { return impl_->which; }
 
+static_assert(k_frame_padding == simdjson::SIMDJSON_PADDING);
+
 parse_result frame_parser::parse(std::string_view frame, std::vector<rules::event>& out) {
   if (frame.size() > k_max_frame_bytes) return reject_frame(parse_error::too_large);
-
   const char* text = impl_->pad(frame);
+  return impl_->decode(text, frame.size(), impl_->capacity, out);
+}
+
+parse_result frame_parser::parse_padded(std::string_view frame, std::vector<rules::event>& out) {
+  if (frame.size() > k_max_frame_bytes) return reject_frame(parse_error::too_large);
+  // What follows the frame is whatever the caller has there (the rest of a capture line): the
+  // one byte on-demand peeks at past the end only decides whether it re-checks the brackets'
+  // balance (simdjson #1834), so any content is safe.
+  return impl_->decode(frame.data(), frame.size(), frame.size() + k_frame_padding, out);
+}
+
+parse_result frame_parser::impl::decode(const char* text, std::size_t size, std::size_t allocated,
+                                        std::vector<rules::event>& out) {
   simdjson::ondemand::document doc;
-  if (impl_->parser.iterate(text, frame.size(), impl_->capacity).get(doc) != simdjson::SUCCESS) {
+  if (parser.iterate(text, size, allocated).get(doc) != simdjson::SUCCESS) {
     return reject_frame(parse_error::invalid_json);  // empty, bad UTF-8, unclosed string ...
   }
 
   parse_result result;
   const std::size_t first_new = out.size();
   detail::frame_sink sink(out, result);
-  parse_error fatal = impl_->decoder->decode(doc, sink);
+  parse_error fatal = decoder->decode(doc, sink);
   if (fatal != parse_error::invalid_json) {
     // The decoders walk the root to its end, also when they then find it wanting (a missing
     // "type" ...); anything after it (`[...]]`, two documents) makes the frame invalid JSON,

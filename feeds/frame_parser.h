@@ -21,6 +21,9 @@ namespace aftershock::feeds {
 /// parser's reusable buffers.
 inline constexpr std::size_t k_max_frame_bytes = 64u << 20;
 
+/// Readable bytes frame_parser::parse_padded() needs after a frame (simdjson's padding).
+inline constexpr std::size_t k_frame_padding = 64;
+
 /// Event times outside [k_earliest_event_time, k_latest_event_time) are rejected as bad values:
 /// 1990-01-01T00:00:00Z to 2201-01-01T00:00:00Z. A time outside this window is a unit mix-up
 /// (seconds read as milliseconds ...) or garbage, and would poison the rules' watermark.
@@ -40,6 +43,12 @@ inline constexpr std::size_t k_dialect_count = 6;
 /// "alpaca-stocks" ... "generic"; nullopt for an unknown name.
 std::optional<dialect> dialect_from_name(std::string_view name) noexcept;
 const char* to_string(dialect d) noexcept;
+
+/// The simdjson kernel the dialect parsers' On-Demand walk was compiled for ("fallback" unless
+/// the build targets AVX2), for benchmarks. Stage 1 (indexing) and string unescaping dispatch at
+/// run time to the best kernel of the machine whatever this says (simdjson 3.0.1 calls them
+/// through get_active_implementation()); number parsing and the walk itself are compiled in.
+const char* parser_kernel_name() noexcept;
 
 /// Why a frame (or an element of a batched frame) was rejected. Values, never exceptions.
 enum class parse_error : std::uint8_t {
@@ -105,6 +114,11 @@ class frame_parser {
   /// - values the events do not keep (conditions, exchange codes, unknown keys) are skipped
   ///   unvalidated, as on-demand parsing does.
   parse_result parse(std::string_view frame, std::vector<rules::event>& out);
+
+  /// As parse(), for a frame that already has k_frame_padding readable bytes after it in
+  /// memory (any content): parsed where it lies, without the copy into the parser's own padded
+  /// buffer. Replay uses it for frames inside a capture's text (capture_record::padded).
+  parse_result parse_padded(std::string_view frame, std::vector<rules::event>& out);
 
  private:
   struct impl;

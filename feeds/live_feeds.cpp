@@ -138,7 +138,8 @@ class session : public std::enable_shared_from_this<session> {
         watchdog_(config.stale_after, config.market, time_->monotonic()),
         backoff_(config.backoff, make_random(options, index)),
         sleep_timer_(strand_),
-        watchdog_timer_(strand_) {
+        watchdog_timer_(strand_),
+        max_read_pause_(options.max_read_pause) {
     stats_.name = config.name;
     stats_.which = config.which;
     std::string error;
@@ -154,6 +155,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   strand_type& strand() { return strand_; }
+  bool consumer_backlogged() const { return listener_.backlogged(); }
+  std::chrono::milliseconds max_read_pause() const { return max_read_pause_; }
   const session_config& config() const { return config_; }
   const connect_target& target() const { return target_; }
   ssl::context* tls_context() { return tls_ ? &*tls_ : nullptr; }
@@ -531,6 +534,7 @@ class session : public std::enable_shared_from_this<session> {
   std::atomic<std::uint64_t> record_errors_{0};
   net::steady_timer sleep_timer_;
   net::steady_timer watchdog_timer_;
+  std::chrono::milliseconds max_read_pause_;
   connection* current_ = nullptr;
   std::unique_ptr<connection> successor_;
   bool stopping_ = false;
@@ -552,6 +556,7 @@ class ws_connection final : public connection {
         resolver_(s.strand()),
         wake_(s.strand()),
         tick_(s.strand()),
+        backlog_timer_(s.strand()),
         vendor_(s.config()),
         health_(s.config().healthy_after) {}
 
@@ -782,6 +787,20 @@ class ws_connection final : public connection {
       apply(vendor_.on_frame(frame, parsed));
       if (parsed.events > 0) health_.on_data(s_.mono());
       after_step();
+      if (s_.consumer_backlogged()) co_await wait_for_consumer();
+    }
+  }
+
+  // Backpressure: leave the socket unread while the engine works off its backlog, polling
+  // every 200 us (the other sessions on this thread keep running meanwhile), for at most
+  // max_read_pause; TCP's window then slows the sender. A dropped event costs an alert, a
+  // moment's delay costs nothing.
+  net::awaitable<void> wait_for_consumer() {
+    const auto until = std::chrono::steady_clock::now() + s_.max_read_pause();
+    while (!finishing_ && s_.consumer_backlogged() && std::chrono::steady_clock::now() < until) {
+      backlog_timer_.expires_after(std::chrono::microseconds(200));
+      co_await backlog_timer_.async_wait(use_tuple);
+      if (co_await cancelled()) co_return;
     }
   }
 
@@ -896,6 +915,7 @@ class ws_connection final : public connection {
   tcp::resolver resolver_;
   net::steady_timer wake_;
   net::steady_timer tick_;
+  net::steady_timer backlog_timer_;  // wait_for_consumer()
   beast::flat_buffer buffer_;
   std::deque<std::string> outq_;
   vendor_session vendor_;

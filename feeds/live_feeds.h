@@ -45,12 +45,20 @@ class feed_listener {
   virtual void on_events(std::size_t feed, std::vector<rules::event>& events) = 0;
   /// A feed went stale or came back. Runs on the I/O thread: never block.
   virtual void on_stale(const stale_notice& notice) = 0;
+  /// True while the consumer is behind (its queue holds more than it can work off quickly).
+  /// Sessions then stop reading for a moment, up to live_options::max_read_pause per frame, so
+  /// TCP flow control slows the sender down instead of the consumer dropping events. Called on
+  /// the I/O thread after every frame: keep it to an atomic load.
+  virtual bool backlogged() const { return false; }
 };
 
 struct live_options {
   std::string record_dir;                // capture v1 recording (--record); empty = off
   std::shared_ptr<const clock> time;     // null = the system clocks
   std::function<std::uint64_t()> random; // backoff jitter; null = seeded std::mt19937_64
+  // The longest a session waits for a backlogged listener before it reads on anyway (then the
+  // listener's own bound applies). Short next to every idle and ping timeout.
+  std::chrono::milliseconds max_read_pause{1000};
 };
 
 class live_feeds {

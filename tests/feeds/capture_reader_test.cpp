@@ -330,6 +330,56 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// The reader takes the usual line ({"at":"..","feed":"..","frame":[..]}, no spaces) the fast way
+// and any other the general way: the same capture written both ways must read the same, and
+// the frames it yields must parse the same in place (parse_padded) as copied (parse).
+TEST(capture_reader, canonical_and_general_lines_read_the_same) {
+  const std::string canonical =
+      slurp(std::string(AFTERSHOCK_TEST_DATA_DIR) + "/scenarios/deepseek-2025-01-27/capture.ndjson");
+  ASSERT_FALSE(canonical.empty());
+  std::string spaced;  // `{"at": "...` : no longer the canonical form
+  std::istringstream lines(canonical);
+  std::string line;
+  while (std::getline(lines, line)) {
+    ASSERT_EQ(line.rfind("{\"at\":", 0), 0u) << line;
+    spaced += "{\"at\": " + line.substr(6) + "\n";
+  }
+  capture_reader fast, general;
+  fast.add("fast", canonical);
+  general.add("general", spaced);
+  std::vector<frame_parser> parsers;
+  for (std::size_t d = 0; d < k_dialect_count; ++d) parsers.emplace_back(static_cast<dialect>(d));
+  capture_record a, b;
+  std::size_t n = 0;
+  std::vector<rules::event> in_place, copied;
+  while (fast.next(a)) {
+    ASSERT_TRUE(general.next(b));
+    ASSERT_EQ(a.received, b.received) << a.line;
+    ASSERT_EQ(a.feed, b.feed) << a.line;
+    ASSERT_EQ(a.frame, b.frame) << a.line;
+    ASSERT_EQ(a.line, b.line);
+    ASSERT_TRUE(a.padded);
+    in_place.clear();
+    copied.clear();
+    frame_parser& parser = parsers[static_cast<std::size_t>(a.feed)];
+    const parse_result r1 = parser.parse_padded(a.frame, in_place);
+    const parse_result r2 = parser.parse(a.frame, copied);
+    ASSERT_EQ(r1.events, r2.events) << a.line;
+    ASSERT_EQ(r1.rejected, r2.rejected) << a.line;
+    ASSERT_EQ(in_place.size(), copied.size()) << a.line;
+    for (std::size_t i = 0; i < in_place.size(); ++i) {
+      ASSERT_EQ(in_place[i].index(), copied[i].index()) << a.line;
+      ASSERT_EQ(rules::event_time(in_place[i]), rules::event_time(copied[i])) << a.line;
+      ASSERT_EQ(rules::event_symbol(in_place[i]), rules::event_symbol(copied[i])) << a.line;
+    }
+    ++n;
+  }
+  EXPECT_FALSE(general.next(b));
+  EXPECT_EQ(n, 46397u);
+  EXPECT_EQ(fast.stats().bad_lines, 0u);
+  EXPECT_EQ(general.stats().bad_lines, 0u);
+}
+
 TEST(capture_reader, deepseek_capture_reads_and_parses_cleanly) {
   const std::string path =
       std::string(AFTERSHOCK_TEST_DATA_DIR) + "/scenarios/deepseek-2025-01-27/capture.ndjson";

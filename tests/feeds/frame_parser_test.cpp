@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -361,6 +363,56 @@ TEST(alpaca_stocks, fractional_seconds_of_any_length) {
     ASSERT_EQ(p.result.events, 1u) << r.time;
     EXPECT_EQ(get<rules::trade>(p, 0).time, at("2025-01-27T14:30:00Z") + r.nanos) << r.time;
   }
+}
+
+// The parsers read the usual "YYYY-MM-DDTHH:MM:SS[.f]Z" the fast way and everything else the
+// general way: both must agree with rules::parse_rfc3339 plus the calendar and event-time
+// window checks, on valid times and near misses alike.
+TEST(alpaca_stocks, fast_and_general_time_reading_agree) {
+  std::mt19937_64 random(20250127);
+  auto pick = [&](int lo, int hi) {
+    return lo + static_cast<int>(random() % static_cast<std::uint64_t>(hi - lo + 1));
+  };
+  auto expected = [](const std::string& text) -> std::optional<time_ns> {
+    const std::optional<time_ns> t = rules::parse_rfc3339(text);
+    if (!t) return std::nullopt;
+    const int year = std::stoi(text.substr(0, 4)), month = std::stoi(text.substr(5, 2)),
+              day = std::stoi(text.substr(8, 2));
+    static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    const int days = month == 2 && leap ? 29 : k_days[month - 1];
+    if (day > days || *t < k_earliest_event_time || *t >= k_latest_event_time) return std::nullopt;
+    return t;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", pick(1988, 2203),
+                  pick(0, 13), pick(0, 32), pick(0, 24), pick(0, 60), pick(0, 61));
+    std::string t = text;
+    const int digits = pick(0, 11);
+    if (digits > 0) {
+      t += '.';
+      for (int d = 0; d < digits; ++d) t += static_cast<char>('0' + pick(0, 9));
+    }
+    switch (pick(0, 5)) {
+      case 0: t += "+05:30"; break;
+      case 1: t += "z"; break;
+      default: t += "Z"; break;
+    }
+    const std::optional<time_ns> want = expected(t);
+    const parsed p =
+        parse(dialect::alpaca_stocks, R"([{"T":"t","S":"A","i":1,"p":1,"s":1,"t":")" + t + "\"}]");
+    if (want) {
+      ++accepted;
+      ASSERT_EQ(p.result.events, 1u) << t;
+      EXPECT_EQ(get<rules::trade>(p, 0).time, *want) << t;
+    } else {
+      EXPECT_EQ(p.result.events, 0u) << t;
+      EXPECT_EQ(p.result.rejected, 1u) << t;
+    }
+  }
+  EXPECT_GT(accepted, 1000);  // the sample reaches both ways
 }
 
 TEST(alpaca_stocks, tag_need_not_come_first) {
