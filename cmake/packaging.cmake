@@ -32,15 +32,18 @@ install(FILES deploy/config/aftershock.yaml deploy/config/aftershock.schema.json
         DESTINATION ${AFTERSHOCK_CONFIG_DIR})
 install(DIRECTORY deploy/config/calendars DESTINATION ${AFTERSHOCK_CONFIG_DIR})
 
-# The unit names /usr/bin and /etc/aftershock; other prefixes get their own paths.
-file(READ ${PROJECT_SOURCE_DIR}/deploy/systemd/aftershock.service _unit)
-string(REPLACE "/usr/bin/aftershockd" "${CMAKE_INSTALL_FULL_BINDIR}/aftershockd" _unit "${_unit}")
-string(REPLACE "/etc/aftershock/" "${AFTERSHOCK_CONFIG_DIR}/" _unit "${_unit}")
-file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/aftershock.service CONTENT "${_unit}" @ONLY)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-             ${PROJECT_SOURCE_DIR}/deploy/systemd/aftershock.service)
-install(FILES ${PROJECT_BINARY_DIR}/packaging/aftershock.service
-        DESTINATION ${AFTERSHOCK_SYSTEMD_UNIT_DIR})
+# The units name /usr/bin and /etc/aftershock; other prefixes get their own paths. Both the
+# single-process unit and the template unit for cluster roles (aftershock@ROLE.service).
+foreach(_unit_name aftershock.service aftershock@.service)
+  file(READ ${PROJECT_SOURCE_DIR}/deploy/systemd/${_unit_name} _unit)
+  string(REPLACE "/usr/bin/aftershockd" "${CMAKE_INSTALL_FULL_BINDIR}/aftershockd" _unit "${_unit}")
+  string(REPLACE "/etc/aftershock/" "${AFTERSHOCK_CONFIG_DIR}/" _unit "${_unit}")
+  file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/${_unit_name} CONTENT "${_unit}" @ONLY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${PROJECT_SOURCE_DIR}/deploy/systemd/${_unit_name})
+  install(FILES ${PROJECT_BINARY_DIR}/packaging/${_unit_name}
+          DESTINATION ${AFTERSHOCK_SYSTEMD_UNIT_DIR})
+endforeach()
 
 set(_share ${CMAKE_INSTALL_DATADIR}/aftershock)
 install(FILES deploy/config/demo.yaml deploy/config/aftershock.schema.json

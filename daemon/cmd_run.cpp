@@ -24,6 +24,7 @@
 #include <memory>
 
 #include "daemon/cli.h"
+#include "daemon/cmd_run_role.h"
 #include "daemon/commands.h"
 #include "daemon/config_loader.h"
 #include "daemon/exit_codes.h"
@@ -48,6 +49,7 @@ struct run_args {
   std::string print = "auto";
   double status_interval_s = 60;
   std::string metrics_listen;  // empty: the config's metrics: section
+  role_args cluster;           // --role other than all: the scale-out roles (cmd_run_role.h)
 };
 
 // Hands each alert to several sinks (the JSONL file, the outbox, the terminal).
@@ -296,6 +298,21 @@ void add_run_command(CLI::App& app, command_action& action) {
   cmd->add_option("--status-interval", args->status_interval_s,
                   "Seconds between per-feed status log lines (default 60; 0 = none)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--role", args->cluster.role,
+                  "all (default): the single-process daemon. ingest, engine or notify: one role "
+                  "of the scale-out cluster on NATS JetStream (the config's cluster: section; "
+                  "README, \"Multi-host layout\")")
+      ->check(CLI::IsMember({"all", "ingest", "engine", "notify"}));
+  cmd->add_option("--shard", args->cluster.shard,
+                  "--role engine: this engine's shard I/N (0/3, 1/3, 2/3); run two engines per "
+                  "shard for high availability. Default 0/1");
+  cmd->add_flag("--partitioned", args->cluster.partitioned,
+                "--role engine, benchmarks only: evaluate only the shard's symbols (and all "
+                "news); faster, but basket and storm rules then see part of the market");
+  cmd->add_flag("--flush-on-stop", args->cluster.flush_on_stop,
+                "--role engine: on SIGTERM publish what the engine holds back (storm digests), "
+                "as the single process does; for a planned stop of the whole cluster (a twin "
+                "that keeps running would otherwise lose its complete digest to this one)");
   cmd->callback([&action, args] {
     action = [args] {
       // Block the signals before any thread starts, so every thread inherits the mask and
@@ -308,6 +325,18 @@ void add_run_command(CLI::App& app, command_action& action) {
       if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
         std::fprintf(stderr, "cannot block signals: %s\n", std::strerror(errno));
         return k_exit_software;
+      }
+      if (!args->cluster.role.empty() && args->cluster.role != "all") {
+        role_args r = args->cluster;
+        r.config = args->config;
+        r.alerts_out = args->alerts_out;
+        r.feed_host = args->feed_host;
+        r.record_dir = args->record_dir;
+        r.state_dir = args->state_dir;
+        r.print = args->print;
+        r.status_interval_s = args->status_interval_s;
+        r.metrics_listen = args->metrics_listen;
+        return run_cluster_role(r, signals);
       }
       return run_live(*args, signals);
     };

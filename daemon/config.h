@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/cluster_config.h"
 #include "exporters/outputs_config.h"
 #include "rules/rules_config.h"
 #include "rules/time.h"
@@ -58,6 +59,7 @@ struct daemon_config {
   std::vector<feed_config> feeds;
   exporters::outputs_config outputs;  // `outputs:`: the durable outbox and the destinations
   metrics_config metrics;            // `metrics:`
+  cluster::cluster_config cluster;   // `cluster:`: NATS JetStream for `run --role` (scale-out)
   std::string log_level;     // `log_level:` (run): trace ... off; empty = info or --log-level
   std::string source_name;   // file the config came from
   std::string content_hash;  // hash of the file text, for metrics and logs

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -813,12 +814,106 @@ void read_metrics(reader& r, const YAML::Node& n, metrics_config& out) {
   }
 }
 
+// `cluster:` {servers, replicas, duplicate_window, streams: {events, alerts: {name, max_bytes,
+// max_age}}, notify: {consumer, ack_wait}}: NATS JetStream for `run --role` (cluster/).
+void read_cluster(reader& r, const YAML::Node& n, cluster::cluster_config& out) {
+  if (!r.check_map(n, "cluster", {"servers", "replicas", "duplicate_window", "streams", "notify"})) {
+    return;
+  }
+  // Stream and consumer names are NATS tokens: no dots, wildcards or whitespace.
+  auto name_ok = [](const std::string& v) {
+    if (v.empty() || v.size() > 64) return false;
+    for (char c : v) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+    }
+    return true;
+  };
+  if (n["servers"]) {
+    out.servers = r.strings(n["servers"], "cluster.servers");
+    for (std::size_t i = 0; i < out.servers.size(); ++i) {
+      const std::string& u = out.servers[i];
+      if (u.rfind("nats://", 0) != 0 && u.rfind("tls://", 0) != 0) {
+        r.error(n["servers"][i], "cluster.servers[" + std::to_string(i) + "] '" + u +
+                                     "' must be a nats://HOST:PORT or tls://HOST:PORT URL");
+      }
+    }
+  }
+  if (!n["servers"] || out.servers.empty()) {
+    r.error(n, "cluster.servers must list at least one NATS server (nats://HOST:PORT)");
+  }
+  if (n["replicas"]) {
+    const double v = r.number(n["replicas"], "cluster.replicas").value_or(1);
+    if (v < 1 || v > 5 || v != std::floor(v)) {
+      r.error(n["replicas"], "cluster.replicas must be a whole number from 1 to 5");
+    } else {
+      out.replicas = static_cast<int>(v);
+    }
+  }
+  if (n["duplicate_window"]) {
+    out.duplicate_window =
+        r.duration(n["duplicate_window"], "cluster.duplicate_window").value_or(out.duplicate_window);
+    if (out.duplicate_window <= 0) {
+      r.error(n["duplicate_window"], "cluster.duplicate_window must be longer than 0");
+    }
+  }
+  if (n["streams"] && r.check_map(n["streams"], "cluster.streams", {"events", "alerts"})) {
+    auto stream = [&](const char* key, std::string& name, cluster::stream_limits& limits) {
+      const YAML::Node s = n["streams"][key];
+      const std::string path = std::string("cluster.streams.") + key;
+      if (!s || !r.check_map(s, path, {"name", "max_bytes", "max_age"})) return;
+      if (s["name"]) {
+        name = r.string(s["name"], path + ".name").value_or(name);
+        if (!name_ok(name)) {
+          r.error(s["name"], path + ".name '" + name + "' must be 1 to 64 letters, digits, '_' "
+                                                       "or '-'");
+        }
+      }
+      if (s["max_bytes"]) {
+        if (auto b = read_bytes(r, s["max_bytes"], path + ".max_bytes")) {
+          if (*b < (std::size_t{1} << 20)) {
+            r.error(s["max_bytes"], path + ".max_bytes must be at least 1MiB");
+          } else {
+            limits.max_bytes = static_cast<std::int64_t>(*b);
+          }
+        }
+      }
+      if (s["max_age"]) {
+        limits.max_age = r.duration(s["max_age"], path + ".max_age").value_or(limits.max_age);
+        if (limits.max_age < out.duplicate_window) {
+          r.error(s["max_age"], path + ".max_age must be at least cluster.duplicate_window");
+        }
+      }
+    };
+    stream("events", out.events_stream, out.events);
+    stream("alerts", out.alerts_stream, out.alerts);
+    if (out.events_stream == out.alerts_stream) {
+      r.error(n["streams"], "cluster.streams: events and alerts need different names");
+    }
+  }
+  if (n["notify"] && r.check_map(n["notify"], "cluster.notify", {"consumer", "ack_wait"})) {
+    const YAML::Node s = n["notify"];
+    if (s["consumer"]) {
+      out.notify_consumer = r.string(s["consumer"], "cluster.notify.consumer").value_or("");
+      if (!name_ok(out.notify_consumer)) {
+        r.error(s["consumer"], "cluster.notify.consumer '" + out.notify_consumer +
+                                   "' must be 1 to 64 letters, digits, '_' or '-'");
+      }
+    }
+    if (s["ack_wait"]) {
+      out.ack_wait = r.duration(s["ack_wait"], "cluster.notify.ack_wait").value_or(out.ack_wait);
+      if (out.ack_wait < rules::k_ns_per_s) {
+        r.error(s["ack_wait"], "cluster.notify.ack_wait must be at least 1s");
+      }
+    }
+  }
+}
+
 void read_document(reader& r, const YAML::Node& root, daemon_config& cfg) {
   rules::rules_config& rc = cfg.rules;
   if (!r.check_map(root, "", {"version", "default_exchange", "news", "calendars", "exchanges",
                               "universe", "baskets", "themes", "rules", "price_limits",
                               "price_limit_exceptions", "storm", "outlier_pct", "feeds",
-                              "outputs", "log_level", "metrics"})) {
+                              "outputs", "log_level", "metrics", "cluster"})) {
     return;
   }
   if (root["version"]) {
@@ -946,6 +1041,7 @@ void read_document(reader& r, const YAML::Node& root, daemon_config& cfg) {
   }
   if (root["outputs"]) read_outputs(r, root["outputs"], cfg.outputs);
   if (root["metrics"]) read_metrics(r, root["metrics"], cfg.metrics);
+  if (root["cluster"]) read_cluster(r, root["cluster"], cfg.cluster);
   if (root["log_level"]) {
     static const std::set<std::string> k_levels{"trace", "debug",    "info", "warning",
                                                 "warn",  "error", "critical", "off"};

@@ -175,6 +175,11 @@ void metrics::set_delivery_source(std::function<exporters::delivery_snapshot()> 
   delivery_ = std::move(source);
 }
 
+void metrics::set_extra_source(std::function<std::vector<MetricFamily>()> source) {
+  std::lock_guard lock(mutex_);
+  extra_ = std::move(source);
+}
+
 void metrics::set_rules(const std::string& config_hash, const rules::compiled_rules& rules) {
   std::lock_guard lock(mutex_);
   for (prometheus::Gauge* g : rules_series_) {
@@ -252,6 +257,16 @@ std::vector<MetricFamily> metrics::Collect() const {
   std::vector<MetricFamily> state = collect_state();
   out.insert(out.end(), std::make_move_iterator(state.begin()),
              std::make_move_iterator(state.end()));
+  std::function<std::vector<MetricFamily>()> extra;
+  {
+    std::lock_guard lock(mutex_);
+    extra = extra_;
+  }
+  if (extra) {
+    std::vector<MetricFamily> more = extra();
+    out.insert(out.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
   return out;
 }
 

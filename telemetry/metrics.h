@@ -100,6 +100,9 @@ class metrics final : public prometheus::Collectable {
   // ---- sources, read at scrape time (set them before serving) ----------------------------
   void set_pipeline_source(std::function<pipeline_sample()> source);
   void set_delivery_source(std::function<exporters::delivery_snapshot()> source);
+  /// More families read at scrape time (the cluster roles' consumer lag, redeliveries, dedup
+  /// hits: cluster/role_metrics.h). The source must be thread-safe.
+  void set_extra_source(std::function<std::vector<prometheus::MetricFamily>()> source);
 
   // ---- configuration ----------------------------------------------------------------------
   /// The rules now loaded: the config hash (info gauge), baskets' members, symbols' names.
@@ -146,6 +149,7 @@ class metrics final : public prometheus::Collectable {
   mutable std::mutex mutex_;  // guards everything below
   std::function<pipeline_sample()> pipeline_;
   std::function<exporters::delivery_snapshot()> delivery_;
+  std::function<std::vector<prometheus::MetricFamily>()> extra_;
   std::vector<prometheus::Gauge*> rules_series_;  // info gauges to remove on the next set_rules
   bool have_engine_ = false;
   rules::engine_stats engine_;

@@ -12,7 +12,8 @@ DESTDIR=$dest cmake --install "$build" >"$dest.log" 2>&1 || { cat "$dest.log"; r
 rm -f "$dest.log"
 for f in "$bindir/aftershockd" "$bindir/aftershock-feedsim" "$config_dir/aftershock.yaml" \
          "$config_dir/aftershock.schema.json" "$config_dir/calendars/xnys.yaml" \
-         "$unit_dir/aftershock.service" "$datadir/aftershock/demo/demo.yaml" \
+         "$unit_dir/aftershock.service" "$unit_dir/aftershock@.service" \
+         "$datadir/aftershock/demo/demo.yaml" \
          "$datadir/aftershock/demo/deepseek-2025-01-27/capture.ndjson"; do
   [ -e "$dest$f" ] || { echo "not installed: $f"; find "$dest" -maxdepth 4 | sort; exit 1; }
 done

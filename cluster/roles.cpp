@@ -1,0 +1,466 @@
+#include "cluster/roles.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_set>
+
+#include "cluster/event_codec.h"
+#include "exporters/alert_codec.h"
+
+namespace aftershock::cluster {
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+// Relaxed counters behind a role_snapshot.
+struct counters {
+  std::atomic<std::uint64_t> events{0}, skipped{0}, bad{0}, dropped{0}, alerts{0}, dedup_hits{0},
+      already_known{0}, redeliveries{0}, publish_failures{0}, lag{0}, stream_sequence{0},
+      queue_depth{0};
+  std::atomic<bool> caught_up{false};
+
+  role_snapshot copy(const std::string& name, const jetstream& js) const {
+    role_snapshot s;
+    s.role = name;
+    s.events = events.load(std::memory_order_relaxed);
+    s.skipped = skipped.load(std::memory_order_relaxed);
+    s.bad = bad.load(std::memory_order_relaxed);
+    s.dropped = dropped.load(std::memory_order_relaxed);
+    s.alerts = alerts.load(std::memory_order_relaxed);
+    s.dedup_hits = dedup_hits.load(std::memory_order_relaxed);
+    s.already_known = already_known.load(std::memory_order_relaxed);
+    s.redeliveries = redeliveries.load(std::memory_order_relaxed);
+    s.publish_failures = publish_failures.load(std::memory_order_relaxed);
+    s.lag = lag.load(std::memory_order_relaxed);
+    s.stream_sequence = stream_sequence.load(std::memory_order_relaxed);
+    s.queue_depth = queue_depth.load(std::memory_order_relaxed);
+    s.caught_up = caught_up.load(std::memory_order_relaxed);
+    s.disconnects = js.stats().disconnects.load(std::memory_order_relaxed);
+    s.reconnects = js.stats().reconnects.load(std::memory_order_relaxed);
+    return s;
+  }
+};
+
+std::chrono::milliseconds remaining(clock_type::time_point until,
+                                    std::chrono::milliseconds floor = 100ms) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now());
+  return left < floor ? floor : left;
+}
+
+// ---- ingest ------------------------------------------------------------------------------
+
+class ingest_role final : public role, private feeds::feed_listener {
+ public:
+  ingest_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
+              std::vector<feeds::session_config> feeds, feeds::live_options options,
+              stale_alert_maker stale, std::size_t capacity)
+      : js_(js),
+        rules_(std::move(rules)),
+        stale_(std::move(stale)),
+        capacity_(capacity),
+        feeds_(std::move(feeds), *this, std::move(options)) {
+    // Unique per process start: a retry reuses its id (dropped as a duplicate when the first
+    // attempt was stored after all), and a restarted ingest never collides with its past.
+    char host[64] = {0};
+    ::gethostname(host, sizeof host - 1);
+    id_prefix_ = std::string(host) + "-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(clock_type::now().time_since_epoch().count()) + "-";
+  }
+  ~ingest_role() override { stop(2000ms); }
+
+  void start() override {
+    publisher_ = std::thread([this] { publish_loop(); });
+    feeds_.start();
+  }
+
+  void stop(std::chrono::milliseconds deadline) override {
+    if (stopped_.exchange(true)) return;
+    const auto until = clock_type::now() + deadline;
+    feeds_.stop(deadline / 2);
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      drain_until_ = until;
+    }
+    ready_.notify_all();
+    if (publisher_.joinable()) publisher_.join();
+  }
+
+  role_snapshot snapshot() const override { return counters_.copy("ingest", js_); }
+
+ private:
+  struct item {
+    bool is_alert = false;
+    rules::event event;
+    rules::alert alert;
+  };
+
+  void on_events(std::size_t, std::vector<rules::event>& events) override {
+    std::size_t refused = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& e : events) {
+        if (queue_.size() >= capacity_) {
+          ++refused;
+          continue;
+        }
+        const rules::time_ns t = rules::event_time(e);
+        if (t > watermark_) watermark_ = t;
+        queue_.push_back(item{false, std::move(e), {}});
+      }
+      counters_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
+    }
+    if (refused > 0) {
+      counters_.dropped.fetch_add(refused, std::memory_order_relaxed);
+      spdlog::warn("ingest: queue full ({} events): {} events dropped", capacity_, refused);
+    }
+    ready_.notify_one();
+  }
+
+  void on_stale(const feeds::stale_notice& notice) override {
+    if (!stale_) return;
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(item{true, {}, stale_(notice, watermark_)});
+    }
+    ready_.notify_one();
+  }
+
+  // Takes up to k_batch events off the queue (or one stale alert), in order.
+  static constexpr std::size_t k_batch = 4096;
+
+  void publish_loop() {
+    std::vector<jetstream::outgoing> unconfirmed;  // prepared, in order, not yet stored
+    std::string last_id;  // the id the events stream ends with, as far as we know
+    std::uint64_t seq = 0;
+    while (true) {
+      std::vector<item> taken;
+      bool stopping = false;
+      clock_type::time_point until;
+      {
+        std::unique_lock lock(mutex_);
+        if (unconfirmed.empty()) {
+          ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        }
+        stopping = stopping_;
+        until = drain_until_;
+        if (stopping && clock_type::now() >= until) {
+          const std::size_t left = queue_.size() + unconfirmed.size();
+          if (left > 0) spdlog::error("ingest: stopping with {} events not published", left);
+          counters_.publish_failures.fetch_add(left, std::memory_order_relaxed);
+          return;
+        }
+        if (unconfirmed.empty() && queue_.empty()) return;  // stopping, all published
+        // A stale alert goes out on its own, after the events before it.
+        while (!queue_.empty() && unconfirmed.size() + taken.size() < k_batch) {
+          if (queue_.front().is_alert && (!unconfirmed.empty() || !taken.empty())) break;
+          taken.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+          if (taken.back().is_alert) break;
+        }
+        counters_.queue_depth.store(queue_.size(), std::memory_order_relaxed);
+      }
+      if (taken.size() == 1 && taken.front().is_alert) {
+        publish_alert(taken.front().alert, stopping ? remaining(until) : 10'000ms);
+        continue;
+      }
+      for (item& it : taken) {
+        jetstream::outgoing m;
+        encode_event(it.event, m.data);
+        const std::string& symbol = rules::event_symbol(it.event);
+        const auto& cal = rules_->calendars();
+        const std::size_t ex = rules_->exchange_for(symbol);
+        m.subject = event_subject(it.event, ex < cal.size() ? cal[ex].spec().mic : "_");
+        m.msg_id = id_prefix_ + std::to_string(++seq);
+        unconfirmed.push_back(std::move(m));
+      }
+      // Keep trying while running: the feeds' order must survive a server failover, so a
+      // later event never overtakes this one. Stopping bounds the wait.
+      const std::uint64_t dups_before = js_.stats().duplicates.load(std::memory_order_relaxed);
+      const std::size_t stored =
+          js_.publish_ordered(unconfirmed, last_id, stopping ? remaining(until) : 10'000ms);
+      counters_.dedup_hits.fetch_add(
+          js_.stats().duplicates.load(std::memory_order_relaxed) - dups_before,
+          std::memory_order_relaxed);
+      counters_.events.fetch_add(stored, std::memory_order_relaxed);
+      unconfirmed.erase(unconfirmed.begin(), unconfirmed.begin() + static_cast<long>(stored));
+      if (!unconfirmed.empty()) {
+        spdlog::warn("ingest: {} events not acknowledged yet; sending them again in order",
+                     unconfirmed.size());
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+
+  void publish_alert(const rules::alert& a, std::chrono::milliseconds deadline) {
+    std::string bytes;
+    exporters::encode_alert(a, bytes);
+    const auto r = js_.publish(std::string(k_alerts_prefix) + "ingest", bytes, a.id, deadline);
+    if (r == jetstream::publish_result::failed) {
+      counters_.publish_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("ingest: feed_stale alert {} could not be published", a.id);
+    } else if (r == jetstream::publish_result::duplicate) {
+      counters_.dedup_hits.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.alerts.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  jetstream& js_;
+  std::shared_ptr<const rules::compiled_rules> rules_;
+  stale_alert_maker stale_;
+  std::size_t capacity_;
+  std::string id_prefix_;
+  counters counters_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<item> queue_;
+  rules::time_ns watermark_ = 0;
+  bool stopping_ = false;
+  clock_type::time_point drain_until_{};
+  std::atomic<bool> stopped_{false};
+  std::thread publisher_;
+  feeds::live_feeds feeds_;  // last: its callbacks use everything above
+};
+
+// ---- engine ------------------------------------------------------------------------------
+
+class engine_role final : public role {
+ public:
+  engine_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
+              engine_options options)
+      : js_(js),
+        engine_(std::move(rules)),
+        options_(options),
+        name_("engine " + options.shard.to_string() +
+              (options.partitioned ? " (partitioned)" : "")) {}
+  ~engine_role() override { stop(2000ms); }
+
+  void start() override {
+    worker_ = std::thread([this] { run(); });
+  }
+
+  void stop(std::chrono::milliseconds deadline) override {
+    if (stop_requested_.exchange(true)) return;
+    stop_deadline_ms_.store(deadline.count());
+    if (worker_.joinable()) worker_.join();
+  }
+
+  role_snapshot snapshot() const override { return counters_.copy(name_, js_); }
+
+ private:
+  // The alerts already in the alerts stream: a restarted engine replays the whole events
+  // stream to rebuild its state and must not announce its past again (the duplicate window
+  // covers only the twins' race, not a restart an hour later).
+  void learn_published_alerts() {
+    std::string error;
+    auto reader = js_.read_ordered(js_.config().alerts_stream, 1, &error);
+    if (!reader) {
+      spdlog::warn("{}: cannot read the alerts stream ({}); relying on the duplicate window", name_,
+                   error);
+      return;
+    }
+    while (!stop_requested_.load()) {
+      auto m = reader->next(1000ms);
+      if (!m) break;
+      std::string id = m->header("Nats-Msg-Id");
+      if (!id.empty()) published_.insert(std::move(id));
+      if (m->pending() == 0) break;
+    }
+    spdlog::info("{}: {} alerts already in stream {}", name_, published_.size(),
+                 js_.config().alerts_stream);
+  }
+
+  void publish_owned(std::vector<rules::alert>& alerts, std::chrono::milliseconds deadline) {
+    std::string bytes;
+    for (const rules::alert& a : alerts) {
+      if (!options_.shard.owns(a)) continue;
+      if (published_.count(a.id)) {
+        counters_.already_known.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      bytes.clear();
+      exporters::encode_alert(a, bytes);
+      const std::string subject =
+          std::string(k_alerts_prefix) + std::to_string(options_.shard.index);
+      auto r = js_.publish(subject, bytes, a.id, deadline);
+      while (r == jetstream::publish_result::failed && !stop_requested_.load()) {
+        spdlog::warn("{}: alert {} not acknowledged yet; retrying", name_, a.id);
+        r = js_.publish(subject, bytes, a.id, deadline);
+      }
+      if (r == jetstream::publish_result::failed) {
+        counters_.publish_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::error("{}: alert {} ({} {}) could not be published", name_, a.id, a.rule, a.symbol);
+        continue;
+      }
+      published_.insert(a.id);
+      if (r == jetstream::publish_result::duplicate) {
+        counters_.dedup_hits.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        counters_.alerts.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    alerts.clear();
+  }
+
+  void run() {
+    learn_published_alerts();
+    std::string error;
+    std::unique_ptr<ordered_reader> reader;
+    while (!reader && !stop_requested_.load()) {
+      reader = js_.read_ordered(js_.config().events_stream, 1, &error);
+      if (!reader) {
+        spdlog::warn("{}: {}; retrying", name_, error);
+        std::this_thread::sleep_for(500ms);
+      }
+    }
+    std::vector<rules::alert> out;
+    while (!stop_requested_.load() && reader) {
+      auto m = reader->next(200ms);
+      if (!m) continue;
+      counters_.stream_sequence.store(m->stream_sequence(), std::memory_order_relaxed);
+      counters_.lag.store(m->pending(), std::memory_order_relaxed);
+      counters_.caught_up.store(m->pending() == 0, std::memory_order_relaxed);
+      std::optional<rules::event> e = decode_event(m->data());
+      if (!e) {
+        counters_.bad.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (options_.partitioned && !std::holds_alternative<rules::news>(*e) &&
+          !options_.shard.owns(rules::event_symbol(*e))) {
+        counters_.skipped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      engine_.process(*e, out);
+      counters_.events.fetch_add(1, std::memory_order_relaxed);
+      if (!out.empty()) publish_owned(out, 10'000ms);
+    }
+    // What the engine holds back (storm digests) goes out at the end, as in `run`, when asked.
+    if (options_.flush_on_stop) {
+      engine_.flush(out);
+      publish_owned(out, std::chrono::milliseconds(
+                             std::max<std::int64_t>(200, stop_deadline_ms_.load() - 200)));
+    }
+  }
+
+  jetstream& js_;
+  rules::engine engine_;
+  engine_options options_;
+  std::string name_;
+  counters counters_;
+  std::unordered_set<std::string> published_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::int64_t> stop_deadline_ms_{2000};
+  std::thread worker_;
+};
+
+// ---- notify ------------------------------------------------------------------------------
+
+class notify_role final : public role {
+ public:
+  notify_role(jetstream& js, exporters::alert_sink& sink) : js_(js), sink_(sink) {}
+  ~notify_role() override { stop(2000ms); }
+
+  void start() override {
+    worker_ = std::thread([this] { run(); });
+  }
+
+  void stop(std::chrono::milliseconds) override {
+    if (stop_requested_.exchange(true)) return;
+    if (worker_.joinable()) worker_.join();
+  }
+
+  role_snapshot snapshot() const override { return counters_.copy("notify", js_); }
+
+ private:
+  void run() {
+    const cluster_config& c = js_.config();
+    std::string error;
+    std::unique_ptr<durable_reader> reader;
+    while (!reader && !stop_requested_.load()) {
+      reader = js_.read_durable(c.alerts_stream, std::string(k_alerts_subject_filter),
+                                c.notify_consumer, &error);
+      if (!reader) {
+        spdlog::warn("notify: {}; retrying", error);
+        std::this_thread::sleep_for(500ms);
+      }
+    }
+    while (!stop_requested_.load() && reader) {
+      std::vector<message> batch = reader->fetch(64, 500ms);
+      if (batch.empty()) {
+        counters_.caught_up.store(true, std::memory_order_relaxed);
+        continue;
+      }
+      for (message& m : batch) {
+        counters_.stream_sequence.store(m.stream_sequence(), std::memory_order_relaxed);
+        counters_.lag.store(m.pending(), std::memory_order_relaxed);
+        counters_.caught_up.store(m.pending() == 0, std::memory_order_relaxed);
+        if (m.deliveries() > 1) counters_.redeliveries.fetch_add(1, std::memory_order_relaxed);
+        std::optional<rules::alert> a = exporters::decode_alert(m.data());
+        if (!a) {
+          counters_.bad.fetch_add(1, std::memory_order_relaxed);
+          spdlog::warn("notify: undecodable alert at stream sequence {} skipped",
+                       m.stream_sequence());
+          continue;
+        }
+        sink_.publish(*a);
+        counters_.alerts.fetch_add(1, std::memory_order_relaxed);
+      }
+      // The outbox has them on disk once flush() returns: only then may the stream forget.
+      sink_.flush();
+      for (message& m : batch) m.ack();
+    }
+  }
+
+  jetstream& js_;
+  exporters::alert_sink& sink_;
+  counters counters_;
+  std::atomic<bool> stop_requested_{false};
+  std::thread worker_;
+};
+
+}  // namespace
+
+std::string status_line(const role_snapshot& s) {
+  std::string line = s.role + ": " + std::to_string(s.events) + " events";
+  if (s.skipped) line += " (" + std::to_string(s.skipped) + " of other shards skipped)";
+  line +=
+      ", " + std::to_string(s.alerts) + " alerts, " + std::to_string(s.dedup_hits) + " dedup hits";
+  if (s.already_known) line += ", " + std::to_string(s.already_known) + " already published";
+  if (s.redeliveries) line += ", " + std::to_string(s.redeliveries) + " redeliveries";
+  line += ", " + std::to_string(s.bad) + " bad, " + std::to_string(s.dropped) + " dropped, " +
+          std::to_string(s.publish_failures) + " publish failures, stream seq " +
+          std::to_string(s.stream_sequence) + ", lag " + std::to_string(s.lag);
+  if (s.queue_depth) line += ", queue " + std::to_string(s.queue_depth);
+  line += ", " + std::to_string(s.reconnects) + " reconnects";
+  line += s.caught_up ? ", caught up" : "";
+  return line;
+}
+
+std::unique_ptr<role> make_ingest_role(jetstream& js,
+                                       std::shared_ptr<const rules::compiled_rules> rules,
+                                       std::vector<feeds::session_config> feeds,
+                                       feeds::live_options options, stale_alert_maker stale,
+                                       std::size_t queue_capacity) {
+  return std::make_unique<ingest_role>(js, std::move(rules), std::move(feeds), std::move(options),
+                                       std::move(stale), queue_capacity);
+}
+
+std::unique_ptr<role> make_engine_role(jetstream& js,
+                                       std::shared_ptr<const rules::compiled_rules> rules,
+                                       engine_options options) {
+  return std::make_unique<engine_role>(js, std::move(rules), options);
+}
+
+std::unique_ptr<role> make_notify_role(jetstream& js, exporters::alert_sink& sink) {
+  return std::make_unique<notify_role>(js, sink);
+}
+
+}  // namespace aftershock::cluster
