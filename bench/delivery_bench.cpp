@@ -196,5 +196,10 @@ int main(int argc, char** argv) {
   std::printf("\ntargets: >= 2000 alerts/s: %s (%.0f); p99 <= 20 ms at %.0f/s: %s (%.2f ms)\n",
               throughput >= 2000 ? "met" : "MISSED", throughput, o.rate,
               p99 <= 20.0 ? "met" : "MISSED", p99);
+  // One machine-readable line for bench/run.
+  std::printf("BENCH_JSON {\"bench\":\"delivery\",\"alerts\":%zu,\"group\":%zu,"
+              "\"alerts_per_s\":%.0f,\"paced_rate\":%.0f,\"paced_p50_ms\":%.2f,"
+              "\"paced_p99_ms\":%.2f}\n",
+              o.alerts, o.group, throughput, o.rate, percentile(paced.latency_ms, 0.50), p99);
   return ok ? 0 : 1;
 }
