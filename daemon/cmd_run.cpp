@@ -33,6 +33,7 @@
 #include "daemon/metrics_setup.h"
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
+#include "daemon/terminal_sinks.h"
 #include "daemon/outputs.h"
 #include "daemon/replay.h"
 
@@ -50,37 +51,6 @@ struct run_args {
   double status_interval_s = 60;
   std::string metrics_listen;  // empty: the config's metrics: section
   role_args cluster;           // --role other than all: the scale-out roles (cmd_run_role.h)
-};
-
-// Hands each alert to several sinks (the JSONL file, the outbox, the terminal).
-class fanout_sink final : public exporters::alert_sink {
- public:
-  void add(exporters::alert_sink* s) { sinks_.push_back(s); }
-  void publish(const rules::alert& a) override {
-    for (auto* s : sinks_) s->publish(a);
-  }
-  void flush() override {
-    for (auto* s : sinks_) s->flush();
-  }
-
- private:
-  std::vector<exporters::alert_sink*> sinks_;
-};
-
-// Readable lines (or JSON) on stdout for a person watching the terminal.
-class print_sink final : public exporters::alert_sink {
- public:
-  explicit print_sink(bool json) : json_(json) {}
-  void publish(const rules::alert& a) override {
-    const std::string line = json_ ? rules::to_json(a) : human_line(a);
-    std::fprintf(stdout, "%s\n", line.c_str());
-    // Alerts are rare and someone is watching: show each as it fires, even through a pipe.
-    std::fflush(stdout);
-  }
-  void flush() override { std::fflush(stdout); }
-
- private:
-  bool json_;
 };
 
 std::string status_line(const feed_snapshot& f) {

@@ -20,41 +20,11 @@
 #include "daemon/outputs.h"
 #include "daemon/replay.h"
 #include "daemon/sd_notify.h"
+#include "daemon/terminal_sinks.h"
 
 namespace aftershock::daemon {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-// The notifier's sinks: the outbox (the destinations), a JSONL file, the terminal.
-class role_fanout final : public exporters::alert_sink {
- public:
-  void add(exporters::alert_sink* s) { sinks_.push_back(s); }
-  void publish(const rules::alert& a) override {
-    for (auto* s : sinks_) s->publish(a);
-  }
-  void flush() override {
-    for (auto* s : sinks_) s->flush();
-  }
-
- private:
-  std::vector<exporters::alert_sink*> sinks_;
-};
-
-class role_print final : public exporters::alert_sink {
- public:
-  explicit role_print(bool json) : json_(json) {}
-  void publish(const rules::alert& a) override {
-    std::fprintf(stdout, "%s\n", (json_ ? rules::to_json(a) : human_line(a)).c_str());
-    std::fflush(stdout);
-  }
-
- private:
-  bool json_;
-};
-
-}  // namespace
 
 int run_cluster_role(const role_args& args, const sigset_t& signals) {
   if (args.role != "engine" && (!args.shard.empty() || args.partitioned || args.flush_on_stop)) {
@@ -106,9 +76,9 @@ int run_cluster_role(const role_args& args, const sigset_t& signals) {
       return k_exit_config;
     }
   }
-  role_fanout sinks;
+  fanout_sink sinks;
   std::unique_ptr<exporters::jsonl_sink> jsonl;
-  std::unique_ptr<role_print> printer;
+  std::unique_ptr<print_sink> printer;
   std::unique_ptr<exporters::outbox_sink> outbox;
   if (args.role == "notify") {
     if (!args.alerts_out.empty()) {
@@ -121,7 +91,7 @@ int run_cluster_role(const role_args& args, const sigset_t& signals) {
     }
     if (args.print == "human" || args.print == "json" ||
         (args.print == "auto" && args.alerts_out != "-")) {
-      printer = std::make_unique<role_print>(args.print == "json");
+      printer = std::make_unique<print_sink>(args.print == "json");
       sinks.add(printer.get());
     }
     if (loaded.config.outputs.configured()) {
