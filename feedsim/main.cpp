@@ -97,15 +97,16 @@ int serve_main(int argc, char** argv) {
       "  Polygon /stocks    Finnhub /?token=KEY    generic /generic\n"
       "  Binance /ws/<stream>, /stream?streams=a@trade/b@trade\n"
       "The first line on stdout is `listening HOST:PORT`. Playback starts once --wait-for clients\n"
-      "have subscribed. Faults apply to every connection (counters restart on each), or to the\n"
-      "first K connections of each endpoint family with --fault-connections K.\n\n"
+      "have subscribed and sent nothing for --settle. Faults apply to every connection (counters\n"
+      "restart on each), or to the first K connections of each endpoint family with\n"
+      "--fault-connections K.\n\n"
       "  aftershock-feedsim generate --help   writes synthetic captures for benchmarks",
       "aftershock-feedsim"};
 
   server_options opt;
   std::vector<std::string> captures;
   std::string listen = "127.0.0.1:0", speed = "1", max_gap, from, start_timeout, auth_timeout,
-              ping_interval, pong_timeout, log_level = "info", play_in;
+              ping_interval, pong_timeout, log_level = "info", play_in, settle;
   bool no_deflate = false;
 
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: ephemeral)")
@@ -122,6 +123,9 @@ int serve_main(int argc, char** argv) {
   app.add_option("--from", from, "Skip records captured before this RFC 3339 time");
   app.add_option("--wait-for", opt.wait_for, "Start playback once N clients have subscribed")
       ->capture_default_str();
+  app.add_option("--settle", settle,
+                 "Before playback, also wait until clients have sent nothing for this long, so "
+                 "subscriptions sent in several messages are complete (default 250ms; 0: off)");
   app.add_option("--start-timeout", start_timeout,
                  "Exit with code 3 if playback has not started within this time");
   app.add_flag("--exit-when-done", opt.exit_when_done,
@@ -203,6 +207,7 @@ int serve_main(int argc, char** argv) {
   };
   seconds_option(max_gap, "--max-gap", opt.pace.max_gap);
   seconds_option(start_timeout, "--start-timeout", opt.start_timeout);
+  seconds_option(settle, "--settle", opt.settle);
   seconds_option(auth_timeout, "--auth-timeout", opt.protocol.auth_timeout);
   seconds_option(ping_interval, "--ping-interval", opt.protocol.ping_interval);
   seconds_option(pong_timeout, "--pong-timeout", opt.protocol.pong_timeout);

@@ -188,6 +188,7 @@ class server_state {
   std::uint64_t next_id = 1;
   bool started = false;
   bool stopping = false;
+  steady::time_point last_client_message{};  // before playback: see server_options::settle
   bool playback_done = false;
   int exit_code = k_exit_ok;
 
@@ -404,6 +405,7 @@ class ws_connection : public connection,
       std::optional<json_value> message =
           ws_.got_binary() ? decode_msgpack(data) : parse_json(data);
       buffer.consume(buffer.size());
+      if (!server_.started) server_.last_client_message = steady::now();
       apply(protocol_.on_message(message ? &*message : nullptr, now_ns()));
     }
     if (stalled_ && !closed_) {
@@ -710,6 +712,19 @@ class server {
       s_.exit_code = k_exit_start_timeout;
       co_await shutdown();
       co_return;
+    }
+    // The Nth client is streaming once its first subscription is in; the rest of it may still
+    // be on its way (Finnhub subscribes one symbol per message). Wait for a quiet moment.
+    if (opt.settle > 0) {
+      net::steady_timer quiet(s_.ioc);
+      const auto settle = to_duration(opt.settle);
+      for (;;) {
+        const auto since = steady::now() - s_.last_client_message;
+        if (s_.stopping || since >= settle) break;
+        quiet.expires_after(settle - since);
+        co_await quiet.async_wait(use_nothrow);
+      }
+      if (s_.stopping) co_return;
     }
     s_.started = true;
     const rules::time_ns start = now_ns();

@@ -29,6 +29,9 @@ struct server_options {
   rules::time_ns from = 0;    // skip records captured before this (0: play everything)
   std::size_t wait_for = 1;   // playback starts once this many clients have subscribed
   rules::time_ns start_timeout = 0;  // give up (exit 3) if playback has not started by then; 0: wait
+  /// Playback also waits until no client has sent a message for this long: clients subscribe
+  /// in several messages (Finnhub: one per symbol), and the first frames must reach all of it.
+  rules::time_ns settle = 250 * rules::k_ns_per_ms;
   bool exit_when_done = false;
   /// Keeps the capture's order across connections on the client's side: before a frame for
   /// another endpoint family than the previous frame's, every client sent frames since then

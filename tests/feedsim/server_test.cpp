@@ -1,8 +1,10 @@
 // Integration tests: the real aftershock-feedsim binary on 127.0.0.1 port 0, driven by a plain
-// Beast client (tests/support/ws_test_client). Every wait has a deadline; nothing sleeps.
+// Beast client (tests/support/ws_test_client). Every wait has a deadline; nothing sleeps
+// except where a test needs a gap between a client's messages.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "feedsim/json_value.h"
 #include "feedsim/msgpack.h"
@@ -310,6 +312,21 @@ TEST_F(FeedsimServer, PlaybackWaitsForAllClientsThenServesEach) {
   ASSERT_EQ(n.size(), 1u);
   EXPECT_NE(n[0].data.find("Apple expands buyback"), std::string::npos);
   EXPECT_EQ(drain(*stocks).size(), 2u);
+  EXPECT_EQ(sim_->wait_exit(10s), 0);
+}
+
+// Finnhub subscribes one symbol per message: playback must not start between them, or the
+// first frames miss the symbols subscribed last (it cost the chaos run an event).
+TEST_F(FeedsimServer, PlaybackWaitsUntilSubscriptionsSettle) {
+  start({"--speed", "max", "--exit-when-done", "--settle", "2s"});
+  auto finnhub = connect("/?token=key");
+  ASSERT_TRUE(finnhub);
+  ASSERT_TRUE(finnhub->send_text(R"({"type":"subscribe","symbol":"AAPL"})"));
+  std::this_thread::sleep_for(100ms);  // the client is streaming; the quiet period restarts
+  ASSERT_TRUE(finnhub->send_text(R"({"type":"subscribe","symbol":"TSLA"})"));
+  auto f = drain(*finnhub);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].data, R"({"type":"trade","data":[{"s":"TSLA","p":400.1,"t":1737988200700,"v":5}]})");
   EXPECT_EQ(sim_->wait_exit(10s), 0);
 }
 
