@@ -130,7 +130,8 @@ void sort_citations(std::vector<citation>& found, std::size_t limit) {
 
 }  // namespace
 
-engine::engine(std::shared_ptr<const compiled_rules> rules) : rules_(std::move(rules)) {
+engine::engine(std::shared_ptr<const compiled_rules> rules, engine_stage stage)
+    : rules_(std::move(rules)), stage_(stage) {
   index_rules();
 }
 
@@ -472,6 +473,10 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
     if (rs.idle()) st.busy &= ~bit;
     else st.busy |= bit;
   }
+  speak_fresh(out);
+}
+
+void engine::speak_fresh(std::vector<alert>& out) {
   if (fresh_.empty()) return;
   // One print, one message per direction: when several rules fire on the same observation in
   // the same direction, the first configured rule speaks and the others are counted.
@@ -708,10 +713,25 @@ void engine::eval_luld(const symbol_state& st, double price, signal& up, signal&
 void engine::eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
                           double price, time_ns t, std::int64_t day, std::vector<alert>& out) {
   (void)out;
-  const rule_spec& spec = rules_->config().rules[r];
   const symbol_info* info = st.info;
   if (!info || st.prev_close <= 0 || st.prev_close_day >= day) return;
   const double change = (price / st.prev_close - 1.0) * 100.0;
+  if (stage_ == engine_stage::shard) {
+    // The basket's other members live on other shards: the arbiter keeps the breadth.
+    if (moves_out_) {
+      moves_out_->push_back({rules_->config().rules[r].name, symbol, change, price, t, day});
+    }
+    return;
+  }
+  update_basket(r, symbol, st, change, price, t, day, out);
+}
+
+void engine::update_basket(std::size_t r, const std::string& symbol, const symbol_state& st,
+                           double change, double price, time_ns t, std::int64_t day,
+                           std::vector<alert>& out) {
+  const rule_spec& spec = rules_->config().rules[r];
+  const symbol_info* info = st.info;
+  if (!info) return;
   for (const std::string& basket : info->baskets) {
     if (!spec.baskets.empty() &&
         std::find(spec.baskets.begin(), spec.baskets.end(), basket) == spec.baskets.end()) {
@@ -946,6 +966,8 @@ void engine::rebuild_windows(symbol_state& st) {
 
 void engine::on_news(const news& n, std::vector<alert>& out) {
   if (!news_.add(n, *rules_)) return;
+  // Follow-ups refer to firings that went out, which only the arbiter knows.
+  if (stage_ == engine_stage::shard) return;
   const auto& policy = rules_->config().news;
   // A direct headline that arrives after a move (within the lookahead) is cited in a
   // follow-up with the same fingerprint, so the desk learns the likely cause.
@@ -1269,6 +1291,13 @@ void engine::remember_announcement(trigger& tr, const alert& a) {
 }
 
 bool engine::emit(std::size_t r, alert a, std::vector<alert>& out) {
+  if (stage_ == engine_stage::shard) {
+    // A candidate: the arbiter applies the storm budget across every shard's alerts, and
+    // follow-ups are its business (it knows which firings went out).
+    ++(a.status == alert_status::resolved ? stats_.resolved : stats_.alerts);
+    out.push_back(std::move(a));
+    return true;
+  }
   if (a.status == alert_status::resolved) {
     ++stats_.resolved;
     out.push_back(std::move(a));
@@ -1338,7 +1367,8 @@ void engine::emit_due_digests(std::vector<alert>& out, bool all) {
 }
 
 void engine::remember_for_follow_up(const std::string& symbol, std::size_t r, const alert& a) {
-  symbol_state* st = find_state(symbol);
+  // An arbiter sees no prices, so its symbols get a state when they first alert.
+  symbol_state* st = stage_ == engine_stage::arbiter ? &state_for(symbol) : find_state(symbol);
   if (!st) return;
   recent_alert ra;
   ra.id = a.id;
@@ -1353,6 +1383,82 @@ void engine::remember_for_follow_up(const std::string& symbol, std::size_t r, co
   std::size_t stale = 0;
   while (list.size() - stale > 1 && list[stale].time < horizon) ++stale;
   list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(stale));
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The two stages
+
+void engine::process_shard(const event& e, stage_output& out) {
+  moves_out_ = &out.moves;
+  process(e, out.candidates);
+  moves_out_ = nullptr;
+}
+
+std::size_t engine::rule_index(const std::string& name) const {
+  const auto& specs = rules_->config().rules;
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    if (specs[r].name == name) return r;
+  }
+  return specs.size();
+}
+
+std::string engine::trigger_key(const alert& a) {
+  return a.rule + '\x1f' + (a.symbol.empty() ? a.name : a.symbol) + '\x1f' + a.direction;
+}
+
+bool engine::restate_resolve(alert& a) {
+  auto it = announced_.find(trigger_key(a));
+  if (it == announced_.end()) return false;  // its firing never went out on its own
+  // The shard assumed its latest firing went out; the resolve must repeat what actually did
+  // (an escalation held for a digest leaves the earlier announcement standing).
+  const trigger_story& told = it->second;
+  a.level = told.level;
+  a.direction = told.direction;
+  a.base = told.base;
+  a.window = told.window;
+  a.threshold_pct = told.threshold_pct;
+  a.fingerprint = told.fingerprint;
+  a.id = stable_hash_hex(told.fingerprint + "\x1f" "resolved\x1f" + std::to_string(a.event_time));
+  announced_.erase(it);
+  return true;
+}
+
+void engine::arbitrate(time_ns stream_watermark, const news* headline, const stage_output& in,
+                       std::vector<alert>& out) {
+  if (stream_watermark > stats_.watermark) stats_.watermark = stream_watermark;
+  if (stats_.watermark >= digest_due_) [[unlikely]] emit_due_digests(out, false);
+  if (headline) {
+    // Every shard hands the headline over; the first copy is new, the others are duplicates.
+    const news_stats before = news_.stats();
+    on_news(*headline, out);
+    if (news_.stats().headlines + news_.stats().updates != before.headlines + before.updates) {
+      ++stats_.events;
+      ++stats_.news;
+    }
+  }
+  if (!in.candidates.empty()) ++stats_.events;
+  for (const alert& candidate : in.candidates) {
+    const std::size_t r = rule_index(candidate.rule);
+    if (r >= rules_->config().rules.size()) continue;  // a rule this arbiter does not have
+    alert a = candidate;
+    if (a.status == alert_status::resolved) {
+      if (restate_resolve(a)) emit(r, std::move(a), out);
+      continue;
+    }
+    trigger told;
+    remember_announcement(told, a);
+    const std::string key = trigger_key(a);
+    if (emit(r, std::move(a), out)) announced_[key] = std::move(*told.told);
+  }
+  if (in.moves.empty()) return;
+  // One event's moves (one print): breadth per basket, then one message per direction.
+  for (const member_move& m : in.moves) {
+    const std::size_t r = rule_index(m.rule);
+    if (r >= rules_->config().rules.size()) continue;
+    update_basket(r, m.symbol, state_for(m.symbol), m.change_pct, m.price, m.time, m.day, out);
+  }
+  speak_fresh(out);
 }
 
 }  // namespace aftershock::rules

@@ -35,6 +35,43 @@ struct rule_suppressions {
                 unconfirmed = 0;
 };
 
+/// Where an engine sits. One process that sees every event is `whole`. A sharded deployment
+/// (docs/design.md, "Two-stage engine") splits the work in two stages that together make
+/// exactly the whole engine's alerts: `shard` engines each evaluate their share of the symbols
+/// (and every headline) and say what they would alert, and one `arbiter`, reading every shard's
+/// output in stream order, decides what goes out: basket breadth across all members, the
+/// per-rule storm budget, which firings a resolve or a follow-up refers to.
+enum class engine_stage : std::uint8_t { whole, shard, arbiter };
+
+/// A basket member's move against its previous close: what a shard hands to the arbiter
+/// instead of evaluating basket breadth itself (members live on every shard).
+struct member_move {
+  std::string rule;     // the basket_breadth rule
+  std::string symbol;
+  double change_pct = 0;
+  double price = 0;
+  time_ns time = 0;
+  std::int64_t day = 0;  // the member's trading day on its exchange's calendar
+
+  bool operator==(const member_move&) const = default;
+};
+
+/// What a shard engine says about one event, for the arbiter.
+struct stage_output {
+  /// Alerts before the storm budget, in the order the whole engine would make them. Every
+  /// firing counts as announced here, so resolves come for all of them (the arbiter keeps the
+  /// ones whose firing went out); a headline's follow-ups come as options, newest move first,
+  /// of which the arbiter keeps at most one per symbol.
+  std::vector<alert> candidates;
+  std::vector<member_move> moves;
+
+  void clear() {
+    candidates.clear();
+    moves.clear();
+  }
+  bool empty() const noexcept { return candidates.empty() && moves.empty(); }
+};
+
 /// Counters a metrics layer can read between events (plain struct, copied out).
 struct engine_stats {
   std::uint64_t events = 0;
@@ -66,10 +103,24 @@ struct engine_stats {
 
 class engine {
  public:
-  explicit engine(std::shared_ptr<const compiled_rules> rules);
+  explicit engine(std::shared_ptr<const compiled_rules> rules,
+                  engine_stage stage = engine_stage::whole);
 
   /// Processes one event and appends any alerts it causes to `out`.
   void process(const event& e, std::vector<alert>& out);
+
+  // ---- the two stages (engine_stage::shard and ::arbiter) --------------------------------
+
+  /// Shard: one event of this shard's symbols, or a headline (every shard reads every one,
+  /// for the citations of its own alerts).
+  void process_shard(const event& e, stage_output& out);
+  /// Arbiter: one stream position, positions strictly in stream order: the output of the
+  /// shard that read that event (`in`, empty if it said nothing) and, for a headline, the
+  /// headline itself (several shards may hand over the same one: the first counts).
+  /// `stream_watermark` is the latest market time of all events up to this position in the
+  /// whole stream (what a whole engine's watermark would be): digests fall due by it.
+  void arbitrate(time_ns stream_watermark, const news* headline, const stage_output& in,
+                 std::vector<alert>& out);
 
   /// Emits what is held back (digests of rolled-up bursts). Call at the end of a replay and at
   /// shutdown; live, digests are also emitted as the watermark passes their window.
@@ -301,6 +352,10 @@ class engine {
                 std::int64_t day) const noexcept;
   void eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
                     double price, time_ns t, std::int64_t day, std::vector<alert>& out);
+  void update_basket(std::size_t r, const std::string& symbol, const symbol_state& st,
+                     double change, double price, time_ns t, std::int64_t day,
+                     std::vector<alert>& out);
+  std::size_t rule_index(const std::string& name) const;
 
   // The shared lifecycle. Returns true if an alert was emitted.
   bool apply(trigger& tr, std::size_t r, const std::string& symbol, const symbol_state* st,
@@ -324,6 +379,14 @@ class engine {
                                 const std::string& basket) const;
 
   void index_rules();
+  // Sends the current observation's alerts out: one message per print and direction, then
+  // the storm budget; records what each trigger announced.
+  void speak_fresh(std::vector<alert>& out);
+  // Arbiter: a member's move into its basket's breadth.
+  void arbitrate_move(const member_move& m, std::vector<alert>& out);
+  // Arbiter: whether a resolve's firing went out; if so, the resolve restates what it said.
+  bool restate_resolve(alert& a);
+  static std::string trigger_key(const alert& a);
   // An exchange's local day, minute and session, which only change at minute boundaries: the
   // time-zone arithmetic runs once per exchange per minute instead of once per print.
   struct local_clock {
@@ -362,6 +425,11 @@ class engine {
     trigger* tr;  // the trigger that made it (null for alerts without lifecycle)
   };
   std::vector<fresh_alert> fresh_;  // alerts of the current observation
+  engine_stage stage_ = engine_stage::whole;
+  std::vector<member_move>* moves_out_ = nullptr;  // shard: where eval_breadth's moves go
+  // Arbiter: what each announced trigger (rule, symbol or basket, direction) said last, for
+  // its resolve; a trigger absent here has nothing standing (never out, or resolved).
+  std::map<std::string, trigger_story> announced_;
   std::vector<std::string> breadth_ups_, breadth_downs_;  // scratch, reused per observation
   news_linker news_;
   engine_stats stats_;
