@@ -188,8 +188,10 @@ bool jetstream::ensure_streams(std::chrono::milliseconds deadline, std::string* 
   };
   const std::string events_subjects = std::string(k_events_subject_filter);
   const std::string alerts_subjects = std::string(k_alerts_subject_filter);
+  const std::string stage_subjects = std::string(k_stage_subject_filter);
   const wanted streams[] = {{&config_.events_stream, {events_subjects.c_str()}, &config_.events},
-                            {&config_.alerts_stream, {alerts_subjects.c_str()}, &config_.alerts}};
+                            {&config_.alerts_stream, {alerts_subjects.c_str()}, &config_.alerts},
+                            {&config_.stage_stream, {stage_subjects.c_str()}, &config_.stage}};
   const auto until = clock_type::now() + deadline;
   for (const wanted& w : streams) {
     while (true) {
@@ -309,10 +311,14 @@ std::size_t jetstream::publish_ordered(const std::vector<outgoing>& batch, std::
 
 std::unique_ptr<ordered_reader> jetstream::read_ordered(const std::string& stream,
                                                         std::uint64_t from_sequence,
-                                                        std::string* error) {
+                                                        std::string* error,
+                                                        const std::string& filter) {
   std::unique_ptr<ordered_reader> reader(new ordered_reader());
-  const std::string subject = std::string(
-      stream == config_.alerts_stream ? k_alerts_subject_filter : k_events_subject_filter);
+  const std::string subject =
+      !filter.empty() ? filter
+                      : std::string(stream == config_.alerts_stream ? k_alerts_subject_filter
+                                    : stream == config_.stage_stream ? k_stage_subject_filter
+                                                                     : k_events_subject_filter);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = stream.c_str();
@@ -333,6 +339,18 @@ std::unique_ptr<ordered_reader> jetstream::read_ordered(const std::string& strea
   // The engine reads as fast as it can; let the library buffer generously.
   natsSubscription_SetPendingLimits(reader->sub_, 1 << 20, 1 << 30);
   return reader;
+}
+
+std::optional<std::string> jetstream::last_message_data(const std::string& stream,
+                                                        const std::string& subject) {
+  natsMsg* msg = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (js_GetLastMsg(&msg, js_, stream.c_str(), subject.c_str(), nullptr, &jerr) != NATS_OK) {
+    return std::nullopt;
+  }
+  std::string data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return data;
 }
 
 std::unique_ptr<durable_reader> jetstream::read_durable(const std::string& stream,

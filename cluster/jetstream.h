@@ -1,6 +1,6 @@
 // The NATS JetStream transport of the cluster roles, over the NATS C client (libnats): one
 // connection to any of a list of servers (reconnecting forever, buffering publishes meanwhile),
-// the two streams, publishes with a de-duplication id retried until the server acknowledges,
+// the streams, publishes with a de-duplication id retried until the server acknowledges,
 // an ordered reader (the engines: every event, in stream order, from the first) and a durable
 // shared reader with explicit acks (the notifiers).
 //
@@ -102,10 +102,15 @@ class jetstream {
   std::size_t publish_ordered(const std::vector<outgoing>& batch, std::string& last_id,
                               std::chrono::milliseconds deadline);
 
-  /// Every message of `stream` from the first (or `from_sequence`), in order; survives server
-  /// failures by re-creating its ephemeral consumer where it left off.
+  /// Every message of `stream` from the first (or `from_sequence`), in order, on `filter`
+  /// (empty: all of the stream's subjects); survives server failures by re-creating its
+  /// ephemeral consumer where it left off.
   std::unique_ptr<ordered_reader> read_ordered(const std::string& stream,
-                                               std::uint64_t from_sequence, std::string* error);
+                                               std::uint64_t from_sequence, std::string* error,
+                                               const std::string& filter = {});
+  /// The data of the last message on `subject` in `stream`; nullopt if none (or unreachable).
+  std::optional<std::string> last_message_data(const std::string& stream,
+                                               const std::string& subject);
   /// The durable consumer `durable` on `stream` (created if missing: explicit acks, redelivery
   /// after ack_wait, replicated like the stream). Several processes share its messages.
   std::unique_ptr<durable_reader> read_durable(const std::string& stream,

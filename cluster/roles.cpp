@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <unordered_set>
 
 #include "cluster/event_codec.h"
+#include "cluster/stage_codec.h"
 #include "exporters/alert_codec.h"
 
 namespace aftershock::cluster {
@@ -135,11 +137,30 @@ class ingest_role final : public role, private feeds::feed_listener {
 
   // Takes up to k_batch events off the queue (or one stale alert), in order.
   static constexpr std::size_t k_batch = 4096;
+  // Ticks at least this often while busy (and whenever the queue runs dry).
+  static constexpr std::uint64_t k_tick_every = 1024;
 
   void publish_loop() {
     std::vector<jetstream::outgoing> unconfirmed;  // prepared, in order, not yet stored
+    std::vector<bool> carries_event;  // per unconfirmed message: an event's first copy
     std::string last_id;  // the id the events stream ends with, as far as we know
     std::uint64_t seq = 0;
+    const std::uint32_t shards = std::max<std::uint32_t>(js_.config().shards, 1);
+    rules::time_ns watermark = 0;     // the stream's: latest event time published so far
+    std::uint64_t since_tick = 0;     // events prepared since the last ticks
+    // A tick on every shard's subject: each shard reports that it has read up to it, so the
+    // arbiter may release everything before it (a shard's own events may stop at any time).
+    auto add_ticks = [&] {
+      for (std::uint32_t k = 0; k < shards; ++k) {
+        jetstream::outgoing m;
+        encode_stream_tick(watermark, m.data);
+        m.subject = tick_subject(k);
+        m.msg_id = id_prefix_ + std::to_string(++seq);
+        unconfirmed.push_back(std::move(m));
+        carries_event.push_back(false);
+      }
+      since_tick = 0;
+    };
     while (true) {
       std::vector<item> taken;
       bool stopping = false;
@@ -172,14 +193,35 @@ class ingest_role final : public role, private feeds::feed_listener {
         continue;
       }
       for (item& it : taken) {
+        watermark = std::max(watermark, rules::event_time(it.event));
         jetstream::outgoing m;
-        encode_event(it.event, m.data);
-        const std::string& symbol = rules::event_symbol(it.event);
-        const auto& cal = rules_->calendars();
-        const std::size_t ex = rules_->exchange_for(symbol);
-        m.subject = event_subject(it.event, ex < cal.size() ? cal[ex].spec().mic : "_");
-        m.msg_id = id_prefix_ + std::to_string(++seq);
-        unconfirmed.push_back(std::move(m));
+        encode_stream_event(watermark, it.event, m.data);
+        if (std::holds_alternative<rules::news>(it.event)) {
+          // Every shard cites headlines: one copy per shard, one after another.
+          for (std::uint32_t k = 0; k < shards; ++k) {
+            jetstream::outgoing copy;
+            copy.data = m.data;
+            copy.subject = event_subject(it.event, "_", k);
+            copy.msg_id = id_prefix_ + std::to_string(++seq);
+            unconfirmed.push_back(std::move(copy));
+            carries_event.push_back(k == 0);
+          }
+        } else {
+          const std::string& symbol = rules::event_symbol(it.event);
+          const auto& cal = rules_->calendars();
+          const std::size_t ex = rules_->exchange_for(symbol);
+          const shard_spec owner{0, shards};
+          m.subject = event_subject(it.event, ex < cal.size() ? cal[ex].spec().mic : "_",
+                                    owner.shard_of(symbol));
+          m.msg_id = id_prefix_ + std::to_string(++seq);
+          unconfirmed.push_back(std::move(m));
+          carries_event.push_back(true);
+        }
+        if (++since_tick >= k_tick_every) add_ticks();
+      }
+      if (since_tick > 0 && !taken.empty()) {
+        std::lock_guard lock(mutex_);
+        if (queue_.empty()) add_ticks();  // idle: let the arbiter release what is in hand
       }
       // Keep trying while running: the feeds' order must survive a server failover, so a
       // later event never overtakes this one. Stopping bounds the wait.
@@ -189,8 +231,14 @@ class ingest_role final : public role, private feeds::feed_listener {
       counters_.dedup_hits.fetch_add(
           js_.stats().duplicates.load(std::memory_order_relaxed) - dups_before,
           std::memory_order_relaxed);
-      counters_.events.fetch_add(stored, std::memory_order_relaxed);
+      counters_.events.fetch_add(
+          static_cast<std::uint64_t>(std::count(carries_event.begin(),
+                                                carries_event.begin() + static_cast<long>(stored),
+                                                true)),
+          std::memory_order_relaxed);
+      counters_.stream_sequence.fetch_add(stored, std::memory_order_relaxed);
       unconfirmed.erase(unconfirmed.begin(), unconfirmed.begin() + static_cast<long>(stored));
+      carries_event.erase(carries_event.begin(), carries_event.begin() + static_cast<long>(stored));
       if (!unconfirmed.empty()) {
         spdlog::warn("ingest: {} events not acknowledged yet; sending them again in order",
                      unconfirmed.size());
@@ -230,18 +278,183 @@ class ingest_role final : public role, private feeds::feed_listener {
   feeds::live_feeds feeds_;  // last: its callbacks use everything above
 };
 
-// ---- engine ------------------------------------------------------------------------------
+// ---- engine shard -------------------------------------------------------------------------
+
+// Publishes with the de-duplication id `id`, retrying while the role runs; the last result.
+jetstream::publish_result publish_retrying(jetstream& js, const std::string& subject,
+                                           const std::string& bytes, const std::string& id,
+                                           const std::atomic<bool>& stop,
+                                           const std::string& who) {
+  auto r = js.publish(subject, bytes, id, 10'000ms);
+  while (r == jetstream::publish_result::failed && !stop.load()) {
+    spdlog::warn("{}: {} not acknowledged yet; retrying", who, id);
+    r = js.publish(subject, bytes, id, 10'000ms);
+  }
+  return r;
+}
 
 class engine_role final : public role {
  public:
   engine_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
               engine_options options)
       : js_(js),
-        engine_(std::move(rules)),
+        engine_(std::move(rules), rules::engine_stage::shard),
         options_(options),
-        name_("engine " + options.shard.to_string() +
-              (options.partitioned ? " (partitioned)" : "")) {}
+        name_("engine " + options.shard.to_string()) {}
   ~engine_role() override { stop(2000ms); }
+
+  void start() override {
+    worker_ = std::thread([this] { run(); });
+  }
+
+  void stop(std::chrono::milliseconds) override {
+    if (stop_requested_.exchange(true)) return;
+    if (worker_.joinable()) worker_.join();
+  }
+
+  role_snapshot snapshot() const override { return counters_.copy(name_, js_); }
+
+ private:
+  // How far the stage stream already has this shard's records (its twin's, or an earlier
+  // life's): a restarted shard re-reads its events to rebuild its state and says nothing
+  // until it is past that.
+  std::uint64_t said_through() {
+    const auto last = js_.last_message_data(js_.config().stage_stream,
+                                            stage_subject(options_.shard.index));
+    if (!last) return 0;
+    const auto batch = decode_stage_batch(*last);
+    return batch && !batch->empty() ? batch->back().through : 0;
+  }
+
+  // Adds a record to the batch in hand.
+  void say(const stage_record& rec) {
+    if (batch_.empty()) batch_first_ = rec.position;
+    batch_last_ = rec.position;
+    batch_.emplace_back();
+    encode_stage_record(rec, batch_.back());
+    batch_bytes_ += batch_.back().size();
+    candidates_ += rec.output.candidates.size();
+  }
+
+  // Publishes the batch in hand and waits for the stream's acknowledgement, so batches are
+  // stored in order. A twin batches differently (different ids, both stored); the arbiter
+  // skips the positions it has already read.
+  void publish_batch() {
+    if (batch_.empty()) return;
+    std::string bytes;
+    encode_stage_batch(batch_, bytes);
+    const std::string id = "stage-" + std::to_string(options_.shard.index) + "-" +
+                           std::to_string(batch_first_) + "-" + std::to_string(batch_last_);
+    const auto r = publish_retrying(js_, stage_subject(options_.shard.index), bytes, id,
+                                    stop_requested_, name_);
+    if (r == jetstream::publish_result::failed) {
+      counters_.publish_failures.fetch_add(1, std::memory_order_relaxed);
+    } else if (r == jetstream::publish_result::duplicate) {
+      counters_.dedup_hits.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.alerts.fetch_add(candidates_, std::memory_order_relaxed);
+    }
+    batch_.clear();
+    batch_bytes_ = 0;
+    candidates_ = 0;
+  }
+  // A batch stays well under NATS's default 1 MiB message limit.
+  static constexpr std::size_t k_batch_bytes = 256 << 10;
+  static constexpr std::size_t k_batch_records = 1024;
+
+  void run() {
+    if (js_.config().shards != options_.shard.count) {
+      spdlog::error("{}: cluster.shards is {}, but --shard says {} shards; the ingest routes by "
+                    "cluster.shards, so this shard would miss events. Stopping.",
+                    name_, js_.config().shards, options_.shard.count);
+      return;
+    }
+    std::string error;
+    std::unique_ptr<ordered_reader> reader;
+    std::uint64_t quiet_through = 0;
+    while (!reader && !stop_requested_.load()) {
+      quiet_through = said_through();
+      reader = js_.read_ordered(js_.config().events_stream, 1, &error,
+                                shard_events_filter(options_.shard.index));
+      if (!reader) {
+        spdlog::warn("{}: {}; retrying", name_, error);
+        std::this_thread::sleep_for(500ms);
+      }
+    }
+    if (quiet_through > 0) {
+      spdlog::info("{}: the stage stream has this shard up to event {}; catching up quietly",
+                   name_, quiet_through);
+    }
+    stage_record rec;
+    rec.shard = options_.shard.index;
+    while (!stop_requested_.load() && reader) {
+      auto m = reader->next(batch_.empty() ? 200ms : 0ms);
+      if (!m) {
+        publish_batch();  // nothing more right now: what is in hand goes out
+        continue;
+      }
+      counters_.stream_sequence.store(m->stream_sequence(), std::memory_order_relaxed);
+      counters_.lag.store(m->pending(), std::memory_order_relaxed);
+      counters_.caught_up.store(m->pending() == 0, std::memory_order_relaxed);
+      if (batch_bytes_ >= k_batch_bytes || batch_.size() >= k_batch_records) publish_batch();
+      std::optional<stream_event> se = decode_stream_event(m->data());
+      if (!se) {
+        counters_.bad.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      rec.position = m->stream_sequence();
+      rec.through = rec.position;
+      rec.watermark = se->watermark;
+      rec.progress = !se->event;
+      rec.headline.reset();
+      rec.output.clear();
+      if (se->event) {
+        engine_.process_shard(*se->event, rec.output);
+        counters_.events.fetch_add(1, std::memory_order_relaxed);
+        if (const auto* n = std::get_if<rules::news>(&*se->event)) rec.headline = *n;
+        // Nothing to say here: the next tick tells the arbiter this shard got past it.
+        if (rec.output.empty() && !rec.headline) continue;
+      }
+      // Headlines and ticks come as a run of copies, shard 0's first: this shard's copy says
+      // it is past the others' too.
+      if (rec.progress || rec.headline) {
+        rec.through = rec.position + (options_.shard.count - 1 - options_.shard.index);
+      }
+      if (rec.position <= quiet_through) {
+        counters_.already_known.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      say(rec);
+      if (m->pending() == 0) publish_batch();
+    }
+    publish_batch();
+  }
+
+  jetstream& js_;
+  rules::engine engine_;
+  engine_options options_;
+  std::string name_;
+  counters counters_;
+  std::vector<std::string> batch_;  // encoded records not yet published
+  std::uint64_t batch_first_ = 0, batch_last_ = 0;
+  std::size_t batch_bytes_ = 0, candidates_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  std::thread worker_;
+};
+
+// ---- arbiter ------------------------------------------------------------------------------
+
+class arbiter_role final : public role {
+ public:
+  arbiter_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
+               bool flush_on_stop)
+      : js_(js),
+        engine_(std::move(rules), rules::engine_stage::arbiter),
+        flush_on_stop_(flush_on_stop),
+        shards_(std::max<std::uint32_t>(js.config().shards, 1)),
+        queues_(shards_),
+        read_through_(shards_, 0) {}
+  ~arbiter_role() override { stop(2000ms); }
 
   void start() override {
     worker_ = std::thread([this] { run(); });
@@ -253,17 +466,17 @@ class engine_role final : public role {
     if (worker_.joinable()) worker_.join();
   }
 
-  role_snapshot snapshot() const override { return counters_.copy(name_, js_); }
+  role_snapshot snapshot() const override { return counters_.copy("arbiter", js_); }
 
  private:
-  // The alerts already in the alerts stream: a restarted engine replays the whole events
+  // The alerts already in the alerts stream: a restarted arbiter replays the whole stage
   // stream to rebuild its state and must not announce its past again (the duplicate window
   // covers only the twins' race, not a restart an hour later).
   void learn_published_alerts() {
     std::string error;
     auto reader = js_.read_ordered(js_.config().alerts_stream, 1, &error);
     if (!reader) {
-      spdlog::warn("{}: cannot read the alerts stream ({}); relying on the duplicate window", name_,
+      spdlog::warn("arbiter: cannot read the alerts stream ({}); relying on the duplicate window",
                    error);
       return;
     }
@@ -274,30 +487,24 @@ class engine_role final : public role {
       if (!id.empty()) published_.insert(std::move(id));
       if (m->pending() == 0) break;
     }
-    spdlog::info("{}: {} alerts already in stream {}", name_, published_.size(),
+    spdlog::info("arbiter: {} alerts already in stream {}", published_.size(),
                  js_.config().alerts_stream);
   }
 
-  void publish_owned(std::vector<rules::alert>& alerts, std::chrono::milliseconds deadline) {
+  void publish(std::vector<rules::alert>& alerts) {
     std::string bytes;
+    const std::string subject = std::string(k_alerts_prefix) + "arbiter";
     for (const rules::alert& a : alerts) {
-      if (!options_.shard.owns(a)) continue;
       if (published_.count(a.id)) {
         counters_.already_known.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       bytes.clear();
       exporters::encode_alert(a, bytes);
-      const std::string subject =
-          std::string(k_alerts_prefix) + std::to_string(options_.shard.index);
-      auto r = js_.publish(subject, bytes, a.id, deadline);
-      while (r == jetstream::publish_result::failed && !stop_requested_.load()) {
-        spdlog::warn("{}: alert {} not acknowledged yet; retrying", name_, a.id);
-        r = js_.publish(subject, bytes, a.id, deadline);
-      }
+      const auto r = publish_retrying(js_, subject, bytes, a.id, stop_requested_, "arbiter");
       if (r == jetstream::publish_result::failed) {
         counters_.publish_failures.fetch_add(1, std::memory_order_relaxed);
-        spdlog::error("{}: alert {} ({} {}) could not be published", name_, a.id, a.rule, a.symbol);
+        spdlog::error("arbiter: alert {} ({} {}) could not be published", a.id, a.rule, a.symbol);
         continue;
       }
       published_.insert(a.id);
@@ -310,14 +517,37 @@ class engine_role final : public role {
     alerts.clear();
   }
 
+  // Hands the shards' records to the engine in stream order: the earliest waiting position
+  // goes once every shard has read past it (a shard that has read up to a position has said
+  // everything it will say about earlier ones).
+  void release(std::vector<rules::alert>& out) {
+    while (true) {
+      std::size_t first = shards_;
+      for (std::size_t k = 0; k < shards_; ++k) {
+        if (!queues_[k].empty() &&
+            (first == shards_ || queues_[k].front().position < queues_[first].front().position)) {
+          first = k;
+        }
+      }
+      if (first == shards_) return;
+      const stage_record& rec = queues_[first].front();
+      for (std::size_t k = 0; k < shards_; ++k) {
+        if (read_through_[k] < rec.position) return;
+      }
+      engine_.arbitrate(rec.watermark, rec.headline ? &*rec.headline : nullptr, rec.output, out);
+      counters_.events.fetch_add(1, std::memory_order_relaxed);
+      queues_[first].pop_front();
+    }
+  }
+
   void run() {
     learn_published_alerts();
     std::string error;
     std::unique_ptr<ordered_reader> reader;
     while (!reader && !stop_requested_.load()) {
-      reader = js_.read_ordered(js_.config().events_stream, 1, &error);
+      reader = js_.read_ordered(js_.config().stage_stream, 1, &error);
       if (!reader) {
-        spdlog::warn("{}: {}; retrying", name_, error);
+        spdlog::warn("arbiter: {}; retrying", error);
         std::this_thread::sleep_for(500ms);
       }
     }
@@ -328,32 +558,44 @@ class engine_role final : public role {
       counters_.stream_sequence.store(m->stream_sequence(), std::memory_order_relaxed);
       counters_.lag.store(m->pending(), std::memory_order_relaxed);
       counters_.caught_up.store(m->pending() == 0, std::memory_order_relaxed);
-      std::optional<rules::event> e = decode_event(m->data());
-      if (!e) {
+      std::optional<std::vector<stage_record>> batch = decode_stage_batch(m->data());
+      if (!batch || (!batch->empty() && batch->front().shard >= shards_)) {
         counters_.bad.fetch_add(1, std::memory_order_relaxed);
+        if (batch) {
+          spdlog::warn("arbiter: records from shard {} but cluster.shards is {}; skipped",
+                       batch->front().shard, shards_);
+        }
         continue;
       }
-      if (options_.partitioned && !std::holds_alternative<rules::news>(*e) &&
-          !options_.shard.owns(rules::event_symbol(*e))) {
-        counters_.skipped.fetch_add(1, std::memory_order_relaxed);
-        continue;
+      for (stage_record& rec : *batch) {
+        // A twin's copy, or a restarted shard's past.
+        if (rec.position <= read_through_[rec.shard]) {
+          counters_.skipped.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        read_through_[rec.shard] = rec.through;
+        queues_[rec.shard].push_back(std::move(rec));
       }
-      engine_.process(*e, out);
-      counters_.events.fetch_add(1, std::memory_order_relaxed);
-      if (!out.empty()) publish_owned(out, 10'000ms);
+      release(out);
+      std::size_t waiting = 0;
+      for (const auto& q : queues_) waiting += q.size();
+      counters_.queue_depth.store(waiting, std::memory_order_relaxed);
+      counters_.caught_up.store(m->pending() == 0 && waiting == 0, std::memory_order_relaxed);
+      if (!out.empty()) publish(out);
     }
     // What the engine holds back (storm digests) goes out at the end, as in `run`, when asked.
-    if (options_.flush_on_stop) {
+    if (flush_on_stop_) {
       engine_.flush(out);
-      publish_owned(out, std::chrono::milliseconds(
-                             std::max<std::int64_t>(200, stop_deadline_ms_.load() - 200)));
+      publish(out);
     }
   }
 
   jetstream& js_;
   rules::engine engine_;
-  engine_options options_;
-  std::string name_;
+  bool flush_on_stop_;
+  std::size_t shards_;
+  std::vector<std::deque<stage_record>> queues_;  // per shard, records not yet released
+  std::vector<std::uint64_t> read_through_;       // per shard, the last position it reported
   counters counters_;
   std::unordered_set<std::string> published_;
   std::atomic<bool> stop_requested_{false};
@@ -430,7 +672,7 @@ class notify_role final : public role {
 
 std::string status_line(const role_snapshot& s) {
   std::string line = s.role + ": " + std::to_string(s.events) + " events";
-  if (s.skipped) line += " (" + std::to_string(s.skipped) + " of other shards skipped)";
+  if (s.skipped) line += " (" + std::to_string(s.skipped) + " repeated records skipped)";
   line +=
       ", " + std::to_string(s.alerts) + " alerts, " + std::to_string(s.dedup_hits) + " dedup hits";
   if (s.already_known) line += ", " + std::to_string(s.already_known) + " already published";
@@ -457,6 +699,12 @@ std::unique_ptr<role> make_engine_role(jetstream& js,
                                        std::shared_ptr<const rules::compiled_rules> rules,
                                        engine_options options) {
   return std::make_unique<engine_role>(js, std::move(rules), options);
+}
+
+std::unique_ptr<role> make_arbiter_role(jetstream& js,
+                                        std::shared_ptr<const rules::compiled_rules> rules,
+                                        bool flush_on_stop) {
+  return std::make_unique<arbiter_role>(js, std::move(rules), flush_on_stop);
 }
 
 std::unique_ptr<role> make_notify_role(jetstream& js, exporters::alert_sink& sink) {

@@ -22,12 +22,22 @@ std::string subject_token(std::string_view text) {
   return out;
 }
 
-std::string event_subject(const rules::event& e, std::string_view exchange) {
-  if (const auto* n = std::get_if<rules::news>(&e)) {
-    return std::string(k_news_prefix) + subject_token(n->source);
-  }
-  return std::string(k_events_prefix) + subject_token(exchange) + "." +
-         subject_token(rules::event_symbol(e));
+std::string event_subject(const rules::event& e, std::string_view exchange, std::uint32_t shard) {
+  std::string s = std::string(k_events_prefix) + std::to_string(shard) + ".";
+  if (const auto* n = std::get_if<rules::news>(&e)) return s + "news." + subject_token(n->source);
+  return s + subject_token(exchange) + "." + subject_token(rules::event_symbol(e));
+}
+
+std::string shard_events_filter(std::uint32_t shard) {
+  return std::string(k_events_prefix) + std::to_string(shard) + ".>";
+}
+
+std::string tick_subject(std::uint32_t shard) {
+  return std::string(k_events_prefix) + std::to_string(shard) + ".tick";
+}
+
+std::string stage_subject(std::uint32_t shard) {
+  return std::string(k_stage_prefix) + std::to_string(shard);
 }
 
 std::uint64_t fnv1a64(std::string_view text) noexcept {
@@ -40,7 +50,11 @@ std::uint64_t fnv1a64(std::string_view text) noexcept {
 }
 
 bool shard_spec::owns(std::string_view symbol) const noexcept {
-  return count <= 1 || fnv1a64(symbol) % count == index;
+  return shard_of(symbol) == index;
+}
+
+std::uint32_t shard_spec::shard_of(std::string_view symbol) const noexcept {
+  return count <= 1 ? 0 : static_cast<std::uint32_t>(fnv1a64(symbol) % count);
 }
 
 bool shard_spec::owns(const rules::alert& a) const noexcept {

@@ -269,18 +269,15 @@ void add_run_command(CLI::App& app, command_action& action) {
                   "Seconds between per-feed status log lines (default 60; 0 = none)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--role", args->cluster.role,
-                  "all (default): the single-process daemon. ingest, engine or notify: one role "
-                  "of the scale-out cluster on NATS JetStream (the config's cluster: section; "
-                  "README, \"Multi-host layout\")")
-      ->check(CLI::IsMember({"all", "ingest", "engine", "notify"}));
+                  "all (default): the single-process daemon. ingest, engine, arbiter or notify: "
+                  "one role of the scale-out cluster on NATS JetStream (the config's cluster: "
+                  "section; README, \"Multi-host layout\")")
+      ->check(CLI::IsMember({"all", "ingest", "engine", "arbiter", "notify"}));
   cmd->add_option("--shard", args->cluster.shard,
-                  "--role engine: this engine's shard I/N (0/3, 1/3, 2/3); run two engines per "
-                  "shard for high availability. Default 0/1");
-  cmd->add_flag("--partitioned", args->cluster.partitioned,
-                "--role engine, benchmarks only: evaluate only the shard's symbols (and all "
-                "news); faster, but basket and storm rules then see part of the market");
+                  "--role engine: this engine's shard I/N (0/3, 1/3, 2/3; N is cluster.shards); "
+                  "run two engines per shard for high availability. Default 0/1");
   cmd->add_flag("--flush-on-stop", args->cluster.flush_on_stop,
-                "--role engine: on SIGTERM publish what the engine holds back (storm digests), "
+                "--role arbiter: on SIGTERM publish what the engine holds back (storm digests), "
                 "as the single process does; for a planned stop of the whole cluster (a twin "
                 "that keeps running would otherwise lose its complete digest to this one)");
   cmd->callback([&action, args] {

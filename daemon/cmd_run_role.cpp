@@ -27,8 +27,12 @@ namespace aftershock::daemon {
 using namespace std::chrono_literals;
 
 int run_cluster_role(const role_args& args, const sigset_t& signals) {
-  if (args.role != "engine" && (!args.shard.empty() || args.partitioned || args.flush_on_stop)) {
-    std::fprintf(stderr, "--shard, --partitioned and --flush-on-stop are for --role engine\n");
+  if (args.role != "engine" && !args.shard.empty()) {
+    std::fprintf(stderr, "--shard is for --role engine\n");
+    return k_exit_usage;
+  }
+  if (args.role != "arbiter" && args.flush_on_stop) {
+    std::fprintf(stderr, "--flush-on-stop is for --role arbiter\n");
     return k_exit_usage;
   }
   const loaded_config loaded = load_config_file(args.config);
@@ -53,6 +57,13 @@ int run_cluster_role(const role_args& args, const sigset_t& signals) {
       return k_exit_usage;
     }
     shard = *parsed;
+  }
+  if (args.role == "engine" && shard.count != cc.shards) {
+    std::fprintf(stderr,
+                 "--shard %s: %s says cluster.shards: %u; the ingest routes events to that many "
+                 "shards, so N in --shard I/N must be %u\n",
+                 shard.to_string().c_str(), args.config.c_str(), cc.shards, cc.shards);
+    return k_exit_usage;
   }
   const std::string label = args.role == "engine" ? "engine-" + std::to_string(shard.index) +
                                                         "-of-" + std::to_string(shard.count)
@@ -118,9 +129,9 @@ int run_cluster_role(const role_args& args, const sigset_t& signals) {
     std::fprintf(stderr, "run --role %s: %s\n", args.role.c_str(), error.c_str());
     return k_exit_unavailable;
   }
-  spdlog::info("run --role {}{}: connected to {} (streams {} and {})", args.role,
+  spdlog::info("run --role {}{}: connected to {} (streams {}, {} and {})", args.role,
                args.role == "engine" ? " --shard " + shard.to_string() : "", js->connected_url(),
-               cc.events_stream, cc.alerts_stream);
+               cc.events_stream, cc.stage_stream, cc.alerts_stream);
 
   std::unique_ptr<cluster::role> role;
   if (args.role == "ingest") {
@@ -138,8 +149,9 @@ int run_cluster_role(const role_args& args, const sigset_t& signals) {
     role = cluster::make_ingest_role(*js, loaded.compiled, std::move(sessions), std::move(live),
                                      make_feed_stale_alert);
   } else if (args.role == "engine") {
-    role = cluster::make_engine_role(*js, loaded.compiled,
-                                     {shard, args.partitioned, args.flush_on_stop});
+    role = cluster::make_engine_role(*js, loaded.compiled, {shard});
+  } else if (args.role == "arbiter") {
+    role = cluster::make_arbiter_role(*js, loaded.compiled, args.flush_on_stop);
   } else {
     role = cluster::make_notify_role(*js, sinks);
   }

@@ -1,4 +1,4 @@
-// `aftershockd run --role ingest|engine|notify [--shard I/N]`: one role of the scale-out
+// `aftershockd run --role ingest|engine|arbiter|notify [--shard I/N]`: one role of the scale-out
 // cluster on NATS JetStream (cluster/roles.h), configured by the config's `cluster:` section.
 // `--role all` (the default) is the single-process daemon of cmd_run.cpp, unchanged.
 #pragma once
@@ -10,10 +10,9 @@
 namespace aftershock::daemon {
 
 struct role_args {
-  std::string role;            // ingest, engine, notify
+  std::string role;            // ingest, engine, arbiter, notify
   std::string shard;           // engine: I/N (default 0/1)
-  bool partitioned = false;    // engine: evaluate only the shard's symbols (bench; see README)
-  bool flush_on_stop = false;  // engine: publish held-back digests on SIGTERM
+  bool flush_on_stop = false;  // arbiter: publish held-back digests on SIGTERM
   std::string config;
   std::string alerts_out;  // notify: JSON lines of the alerts handed to the outbox
   std::string feed_host;   // ingest

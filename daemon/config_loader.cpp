@@ -814,10 +814,11 @@ void read_metrics(reader& r, const YAML::Node& n, metrics_config& out) {
   }
 }
 
-// `cluster:` {servers, replicas, duplicate_window, streams: {events, alerts: {name, max_bytes,
-// max_age}}, notify: {consumer, ack_wait}}: NATS JetStream for `run --role` (cluster/).
+// `cluster:` {servers, replicas, shards, duplicate_window, streams: {events, alerts, stage:
+// {name, max_bytes, max_age}}, notify: {consumer, ack_wait}}: NATS JetStream for `run --role` (cluster/).
 void read_cluster(reader& r, const YAML::Node& n, cluster::cluster_config& out) {
-  if (!r.check_map(n, "cluster", {"servers", "replicas", "duplicate_window", "streams", "notify"})) {
+  if (!r.check_map(n, "cluster",
+                   {"servers", "replicas", "shards", "duplicate_window", "streams", "notify"})) {
     return;
   }
   // Stream and consumer names are NATS tokens: no dots, wildcards or whitespace.
@@ -856,7 +857,17 @@ void read_cluster(reader& r, const YAML::Node& n, cluster::cluster_config& out) 
       r.error(n["duplicate_window"], "cluster.duplicate_window must be longer than 0");
     }
   }
-  if (n["streams"] && r.check_map(n["streams"], "cluster.streams", {"events", "alerts"})) {
+  if (n["shards"]) {
+    const double v = r.number(n["shards"], "cluster.shards").value_or(1);
+    if (v < 1 || v > 4096 || v != static_cast<double>(static_cast<std::uint32_t>(v))) {
+      r.error(n["shards"], "cluster.shards must be a whole number from 1 to 4096 (the N of every "
+                           "`--role engine --shard I/N`)");
+    } else {
+      out.shards = static_cast<std::uint32_t>(v);
+    }
+  }
+  if (n["streams"] &&
+      r.check_map(n["streams"], "cluster.streams", {"events", "alerts", "stage"})) {
     auto stream = [&](const char* key, std::string& name, cluster::stream_limits& limits) {
       const YAML::Node s = n["streams"][key];
       const std::string path = std::string("cluster.streams.") + key;
@@ -886,8 +897,10 @@ void read_cluster(reader& r, const YAML::Node& n, cluster::cluster_config& out) 
     };
     stream("events", out.events_stream, out.events);
     stream("alerts", out.alerts_stream, out.alerts);
-    if (out.events_stream == out.alerts_stream) {
-      r.error(n["streams"], "cluster.streams: events and alerts need different names");
+    stream("stage", out.stage_stream, out.stage);
+    if (out.events_stream == out.alerts_stream || out.stage_stream == out.events_stream ||
+        out.stage_stream == out.alerts_stream) {
+      r.error(n["streams"], "cluster.streams: events, alerts and stage need different names");
     }
   }
   if (n["notify"] && r.check_map(n["notify"], "cluster.notify", {"consumer", "ack_wait"})) {

@@ -10,6 +10,7 @@
 
 #include "cluster/event_codec.h"
 #include "cluster/role_metrics.h"
+#include "cluster/stage_codec.h"
 #include "cluster/topology.h"
 #include "daemon/config_loader.h"
 #include "exporters/alert_codec.h"
@@ -135,14 +136,101 @@ TEST(alert_codec, alerts_travel_as_the_outbox_encodes_them) {
   EXPECT_EQ(rules::to_json(*back), rules::to_json(a));
 }
 
+// What a shard hands the arbiter must arrive as it was said: the arbiter's alerts are the
+// shards' candidates, byte for byte.
+TEST(stage_codec, records_and_stream_events_round_trip) {
+  const std::vector<rules::event> events = one_of_each();
+  for (const rules::event& e : events) {
+    std::string bytes;
+    encode_stream_event(1737984600123456789, e, bytes);
+    const auto back = decode_stream_event(bytes);
+    ASSERT_TRUE(back && back->event);
+    EXPECT_EQ(back->watermark, 1737984600123456789);
+    std::string again;
+    encode_event(*back->event, again);
+    std::string original;
+    encode_event(e, original);
+    EXPECT_EQ(again, original);
+    EXPECT_FALSE(decode_stream_event(bytes.substr(0, bytes.size() - 1)));
+  }
+  std::string tick;
+  encode_stream_tick(42, tick);
+  const auto t = decode_stream_event(tick);
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->event);
+  EXPECT_EQ(t->watermark, 42);
+
+  stage_record rec;
+  rec.shard = 2;
+  rec.position = 1000;
+  rec.through = 1002;
+  rec.watermark = -7;
+  rules::news n;
+  n.id = "h1";
+  n.headline = "DeepSeek 发布 R1";
+  n.symbols = {"NVDA"};
+  rec.headline = n;
+  rules::alert a;
+  a.id = "0123456789abcdef";
+  a.rule = "prev_close_move";
+  a.symbol = "NVDA";
+  a.change_pct = -16.97;
+  a.base = rules::baseline{"prev_close", 142.62, 5, "previous close 142.62"};
+  a.status = rules::alert_status::resolved;
+  rec.output.candidates = {a, a};
+  rec.output.moves.push_back({"basket_breadth", "AVGO", -17.4, 200.1, 99, 20115});
+  stage_record progress;
+  progress.shard = 2;
+  progress.position = 1010;
+  progress.through = 1010;
+  progress.progress = true;
+  std::vector<std::string> encoded(2);
+  encode_stage_record(rec, encoded[0]);
+  encode_stage_record(progress, encoded[1]);
+  std::string bytes;
+  encode_stage_batch(encoded, bytes);
+  const auto batch = decode_stage_batch(bytes);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 2u);
+  const stage_record& r = (*batch)[0];
+  EXPECT_EQ(r.shard, 2u);
+  EXPECT_EQ(r.position, 1000u);
+  EXPECT_EQ(r.through, 1002u);
+  EXPECT_EQ(r.watermark, -7);
+  ASSERT_TRUE(r.headline);
+  EXPECT_EQ(r.headline->headline, n.headline);
+  ASSERT_EQ(r.output.candidates.size(), 2u);
+  EXPECT_EQ(rules::to_json(r.output.candidates[1]), rules::to_json(a));
+  EXPECT_EQ(r.output.moves, rec.output.moves);
+  EXPECT_TRUE((*batch)[1].progress);
+  EXPECT_FALSE((*batch)[1].headline);
+  // Truncated, trailing bytes, out of order or mixed shards: refused.
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 7) {
+    EXPECT_FALSE(decode_stage_batch(bytes.substr(0, cut))) << cut;
+  }
+  EXPECT_FALSE(decode_stage_batch(bytes + "x"));
+  std::string reversed;
+  encode_stage_batch({encoded[1], encoded[0]}, reversed);
+  EXPECT_FALSE(decode_stage_batch(reversed));
+  progress.shard = 1;
+  encoded[1].clear();
+  encode_stage_record(progress, encoded[1]);
+  std::string mixed;
+  encode_stage_batch(encoded, mixed);
+  EXPECT_FALSE(decode_stage_batch(mixed));
+}
+
 TEST(topology, subjects_are_valid_nats_subjects) {
-  EXPECT_EQ(event_subject(rules::trade{"NVDA"}, "XNAS"), "aftershock.events.XNAS.NVDA");
-  EXPECT_EQ(event_subject(rules::trade{"SU.PA"}, "XPAR"), "aftershock.events.XPAR.SU%2EPA");
-  EXPECT_EQ(event_subject(rules::trade{"A B*>%"}, "XNYS"), "aftershock.events.XNYS.A%20B%2A%3E%25");
-  EXPECT_EQ(event_subject(rules::trade{""}, "XNYS"), "aftershock.events.XNYS._");
+  EXPECT_EQ(event_subject(rules::trade{"NVDA"}, "XNAS", 0), "aftershock.events.0.XNAS.NVDA");
+  EXPECT_EQ(event_subject(rules::trade{"SU.PA"}, "XPAR", 2), "aftershock.events.2.XPAR.SU%2EPA");
+  EXPECT_EQ(event_subject(rules::trade{"A B*>%"}, "XNYS", 1),
+            "aftershock.events.1.XNYS.A%20B%2A%3E%25");
+  EXPECT_EQ(event_subject(rules::trade{""}, "XNYS", 0), "aftershock.events.0.XNYS._");
   rules::news n;
   n.source = "alpaca news";
-  EXPECT_EQ(event_subject(n, "XNYS"), "aftershock.events.news.alpaca%20news");
+  EXPECT_EQ(event_subject(n, "XNYS", 3), "aftershock.events.3.news.alpaca%20news");
+  EXPECT_EQ(shard_events_filter(3), "aftershock.events.3.>");
+  EXPECT_EQ(stage_subject(3), "aftershock.stage.3");
   EXPECT_EQ(subject_token("深度求索"), "深度求索");
 }
 
@@ -219,10 +307,12 @@ TEST(cluster_config, the_cluster_section_loads) {
                               "cluster:\n"
                               "  servers: [nats://10.0.0.1:4222, tls://10.0.0.2:4222]\n"
                               "  replicas: 3\n"
+                              "  shards: 4\n"
                               "  duplicate_window: 30m\n"
                               "  streams:\n"
                               "    events: {name: EV, max_bytes: 8GiB, max_age: 2d}\n"
                               "    alerts: {name: AL, max_bytes: 64MiB, max_age: 30d}\n"
+                              "    stage: {name: ST, max_bytes: 1GiB, max_age: 2d}\n"
                               "  notify: {consumer: desk-notify, ack_wait: 10s}\n",
                           "c.yaml");
   ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
@@ -234,6 +324,9 @@ TEST(cluster_config, the_cluster_section_loads) {
   EXPECT_EQ(c.events.max_bytes, std::int64_t{8} << 30);
   EXPECT_EQ(c.events.max_age, 2 * rules::k_ns_per_day);
   EXPECT_EQ(c.alerts_stream, "AL");
+  EXPECT_EQ(c.stage_stream, "ST");
+  EXPECT_EQ(c.stage.max_bytes, std::int64_t{1} << 30);
+  EXPECT_EQ(c.shards, 4u);
   EXPECT_EQ(c.notify_consumer, "desk-notify");
   EXPECT_EQ(c.ack_wait, 10 * rules::k_ns_per_s);
   EXPECT_FALSE(daemon::load_config(k_base, "c.yaml").config.cluster.configured());
@@ -264,6 +357,13 @@ TEST(cluster_config, problems_are_reported_with_file_and_line) {
       daemon::load_config(std::string(k_base) + "cluster: {replicas: 3}\n", "c.yaml");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.errors[0].message.find("at least one NATS server"), std::string::npos);
+  const auto shards = daemon::load_config(
+      std::string(k_base) + "cluster:\n  servers: [nats://a:4222]\n  shards: 2.5\n", "c.yaml");
+  ASSERT_FALSE(shards.ok());
+  EXPECT_NE(shards.errors[0].to_string().find("c.yaml:7:"), std::string::npos)
+      << shards.errors[0].to_string();
+  EXPECT_NE(shards.errors[0].message.find("cluster.shards must be a whole number"),
+            std::string::npos);
 }
 
 }  // namespace
