@@ -7,7 +7,12 @@
 //             ratio to it
 // A measuring program, not a test: it prints figures and never fails on them.
 //
-// Usage: rules_bench CONFIG CAPTURE [--repeat N] [--engine-only] [--no-previous-day]
+//   shards    with --shards N: the two-stage engine (rules::engine_stage): N shard engines and
+//             an arbiter in one thread, each stage timed on its own, so the rate a cluster with
+//             a core per stage could sustain is the stream's events over the slowest stage;
+//             and whether their alerts equal the whole engine's, byte for byte
+//
+// Usage: rules_bench CONFIG CAPTURE [--repeat N] [--engine-only] [--no-previous-day] [--shards N]
 //   CAPTURE: e.g. aftershock-feedsim generate --symbols 5000 --events 2000000 \
 //            --per-frame 1..100 --headline-every 1000 --out /tmp/day.ndjson
 #include <simdjson.h>
@@ -17,6 +22,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <set>
 #include <string>
@@ -190,6 +196,86 @@ matcher_result bench_matcher() {
 
 }  // namespace
 
+// --- the two-stage engine: N shards and an arbiter ---------------------------------------------
+
+std::uint64_t fnv1a64(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+void bench_two_stage(const std::shared_ptr<const rules::compiled_rules>& rules,
+                     const std::vector<rules::event>& previous_day,
+                     const std::vector<rules::event>& events, int n,
+                     std::vector<std::string> whole_alerts) {
+  std::vector<std::unique_ptr<rules::engine>> shard;
+  for (int i = 0; i < n; ++i) {
+    shard.push_back(std::make_unique<rules::engine>(rules, rules::engine_stage::shard));
+  }
+  rules::engine arbiter(rules, rules::engine_stage::arbiter);
+  std::vector<double> shard_s(static_cast<std::size_t>(n), 0.0);
+  std::vector<std::size_t> shard_events(static_cast<std::size_t>(n), 0);
+  double arbiter_s = 0;
+  std::size_t positions = 0;
+  std::vector<rules::alert> out;
+  std::vector<std::string> staged;
+  rules::stage_output so;
+  rules::time_ns watermark = 0;
+  // Routes like the cluster: market events to the symbol's shard, headlines to every shard;
+  // the arbiter hears the positions where a shard said something or read a headline.
+  auto feed = [&](const rules::event& e, bool timed) {
+    watermark = std::max(watermark, rules::event_time(e));
+    const auto* headline = std::get_if<rules::news>(&e);
+    for (int k = 0; k < n; ++k) {
+      if (!headline && static_cast<int>(fnv1a64(rules::event_symbol(e)) % n) != k) continue;
+      so.clear();
+      auto t0 = clock_type::now();
+      shard[static_cast<std::size_t>(k)]->process_shard(e, so);
+      if (timed) {
+        shard_s[static_cast<std::size_t>(k)] += seconds_since(t0);
+        ++shard_events[static_cast<std::size_t>(k)];
+      }
+      if (so.empty() && !headline) continue;
+      t0 = clock_type::now();
+      arbiter.arbitrate(watermark, headline, so, out);
+      if (timed) {
+        arbiter_s += seconds_since(t0);
+        ++positions;
+      }
+    }
+  };
+  for (const auto& e : previous_day) feed(e, false);
+  out.clear();
+  for (const auto& e : events) {
+    feed(e, true);
+    if (out.size() > 4096) {
+      for (const auto& a : out) staged.push_back(rules::to_json(a));
+      out.clear();
+    }
+  }
+  arbiter.arbitrate(watermark, nullptr, {}, out);
+  arbiter.flush(out);
+  for (const auto& a : out) staged.push_back(rules::to_json(a));
+  std::sort(staged.begin(), staged.end());
+  std::sort(whole_alerts.begin(), whole_alerts.end());
+  double slowest = arbiter_s;
+  for (int k = 0; k < n; ++k) {
+    const auto i = static_cast<std::size_t>(k);
+    std::printf("shard %d/%d %zu events in %.3f s: %.2f M events/s of its share\n", k, n,
+                shard_events[i], shard_s[i],
+                static_cast<double>(shard_events[i]) / std::max(shard_s[i], 1e-9) / 1e6);
+    slowest = std::max(slowest, shard_s[i]);
+  }
+  std::printf("arbiter   %zu positions in %.3f s\n", positions, arbiter_s);
+  std::printf("two-stage %d shards + arbiter, a core each: %.2f M events/s of the stream (the "
+              "slowest stage); alerts %s the whole engine's (%zu)\n",
+              n, static_cast<double>(events.size()) / slowest / 1e6,
+              staged == whole_alerts ? "identical to" : "DIFFERENT FROM", staged.size());
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: rules_bench CONFIG CAPTURE [--repeat N]\n");
@@ -200,10 +286,12 @@ int main(int argc, char** argv) {
   int repeat = 3;
   bool engine_only = false;  // for profiling the engine alone
   bool no_previous_day = false;  // measure without previous closes (rules return early)
+  int shards = 0;                // > 0: also the two-stage engine with this many shards
   for (int i = 3; i < argc; ++i) {
     if (std::string(argv[i]) == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[i + 1]));
     if (std::string(argv[i]) == "--engine-only") engine_only = true;
     if (std::string(argv[i]) == "--no-previous-day") no_previous_day = true;
+    if (std::string(argv[i]) == "--shards" && i + 1 < argc) shards = std::max(1, std::atoi(argv[i + 1]));
   }
   const auto config = daemon::load_config_file(config_path);
   if (!config.errors.empty() || !config.compiled) {
@@ -257,6 +345,7 @@ int main(int argc, char** argv) {
 
   double best_engine = 0;
   std::size_t alerts = 0;
+  std::vector<std::string> whole_alerts;  // the whole engine's, for the two-stage comparison
   for (int i = 0; i < repeat; ++i) {
     rules::engine eng(config.compiled);
     std::vector<rules::alert> out;
@@ -265,9 +354,17 @@ int main(int argc, char** argv) {
     const auto start = clock_type::now();
     for (const auto& e : d.events) {
       eng.process(e, out);
-      if (out.size() > 4096) out.clear();
+      if (out.size() > 4096) {
+        if (shards > 0 && i == 0) {
+          for (const auto& a : out) whole_alerts.push_back(rules::to_json(a));
+        }
+        out.clear();
+      }
     }
     eng.flush(out);
+    if (shards > 0 && i == 0) {
+      for (const auto& a : out) whole_alerts.push_back(rules::to_json(a));
+    }
     const double s = seconds_since(start);
     alerts = eng.stats().alerts;
     const double rate = static_cast<double>(d.events.size()) / s;
@@ -276,6 +373,7 @@ int main(int argc, char** argv) {
   std::printf("engine    %.2f M events/s (one core, %zu rules, %zu alerts%s; target 5 M)\n",
               best_engine / 1e6, config.compiled->config().rules.size(), alerts,
               previous_day.empty() ? ", no previous closes" : ", previous closes known");
+  if (shards > 0) bench_two_stage(config.compiled, previous_day, d.events, shards, whole_alerts);
   if (engine_only) return 0;
 
   double best_replay_s = 0;
