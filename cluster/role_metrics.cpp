@@ -24,10 +24,12 @@ std::vector<prometheus::MetricFamily> role_metric_families(const role_snapshot& 
   };
   using prometheus::MetricType;
   add("aftershock_cluster_events_total",
-      "Events published (ingest) or evaluated (engine) by this role", MetricType::Counter,
+      "Events published (ingest), evaluated (engine) or stream positions merged (arbiter) by "
+      "this role", MetricType::Counter,
       static_cast<double>(s.events));
   add("aftershock_cluster_alerts_total",
-      "Alerts stored in the alerts stream (engine, ingest) or handed to the outbox (notify)",
+      "Candidates staged (engine), alerts stored in the alerts stream (arbiter, ingest) or handed "
+      "to the outbox (notify)",
       MetricType::Counter, static_cast<double>(s.alerts));
   add("aftershock_cluster_consumer_lag_messages",
       "Messages still in the stream after the last one this role read", MetricType::Gauge,
@@ -39,7 +41,8 @@ std::vector<prometheus::MetricFamily> role_metric_families(const role_snapshot& 
       "Publishes JetStream dropped as duplicates (an HA twin's copy, a retried publish)",
       MetricType::Counter, static_cast<double>(s.dedup_hits));
   add("aftershock_cluster_already_published_total",
-      "Alerts a restarted engine found already in the alerts stream and did not publish again",
+      "What a restarted role found already published and did not publish again (arbiter: "
+      "alerts; engine: stream positions the stage stream had)",
       MetricType::Counter, static_cast<double>(s.already_known));
   add("aftershock_cluster_bad_messages_total", "Undecodable messages (counted, skipped)",
       MetricType::Counter, static_cast<double>(s.bad));
@@ -50,6 +53,12 @@ std::vector<prometheus::MetricFamily> role_metric_families(const role_snapshot& 
       static_cast<double>(s.publish_failures));
   add("aftershock_cluster_reconnects_total", "Reconnections to the NATS cluster",
       MetricType::Counter, static_cast<double>(s.reconnects));
+  add("aftershock_cluster_repeated_records_total",
+      "Stage records the arbiter skipped because it had read their position (twins, restarts)",
+      MetricType::Counter, static_cast<double>(s.skipped));
+  add("aftershock_cluster_queue_depth",
+      "Ingest: events waiting to be published; arbiter: stage records waiting for a slower shard",
+      MetricType::Gauge, static_cast<double>(s.queue_depth));
   add("aftershock_cluster_caught_up",
       "Whether the last read reached the end of the stream (1) or not (0)", MetricType::Gauge,
       s.caught_up ? 1 : 0);

@@ -540,8 +540,30 @@ class arbiter_role final : public role {
     }
   }
 
+  // Everything waits for the slowest shard; when one has said nothing for a while (both
+  // twins down, or behind), say which, every 30 s, so an operator knows what to restart.
+  void warn_if_held_up() {
+    const auto now = clock_type::now();
+    if (now < next_hold_warning_) return;
+    std::size_t slowest = 0;
+    for (std::size_t k = 1; k < shards_; ++k) {
+      if (read_through_[k] < read_through_[slowest]) slowest = k;
+    }
+    if (read_through_[slowest] == last_slowest_position_ && slowest == last_slowest_) {
+      std::size_t waiting = 0;
+      for (const auto& q : queues_) waiting += q.size();
+      spdlog::warn("arbiter: shard {}/{} has read nothing past event {} for 30 s; {} records of "
+                   "other shards wait for it (is an engine --shard {}/{} running?)",
+                   slowest, shards_, read_through_[slowest], waiting, slowest, shards_);
+    }
+    last_slowest_ = slowest;
+    last_slowest_position_ = read_through_[slowest];
+    next_hold_warning_ = now + 30s;
+  }
+
   void run() {
     learn_published_alerts();
+    next_hold_warning_ = clock_type::now() + 30s;
     std::string error;
     std::unique_ptr<ordered_reader> reader;
     while (!reader && !stop_requested_.load()) {
@@ -554,7 +576,10 @@ class arbiter_role final : public role {
     std::vector<rules::alert> out;
     while (!stop_requested_.load() && reader) {
       auto m = reader->next(200ms);
-      if (!m) continue;
+      if (!m) {
+        if (counters_.queue_depth.load(std::memory_order_relaxed) > 0) warn_if_held_up();
+        continue;
+      }
       counters_.stream_sequence.store(m->stream_sequence(), std::memory_order_relaxed);
       counters_.lag.store(m->pending(), std::memory_order_relaxed);
       counters_.caught_up.store(m->pending() == 0, std::memory_order_relaxed);
@@ -581,6 +606,7 @@ class arbiter_role final : public role {
       for (const auto& q : queues_) waiting += q.size();
       counters_.queue_depth.store(waiting, std::memory_order_relaxed);
       counters_.caught_up.store(m->pending() == 0 && waiting == 0, std::memory_order_relaxed);
+      if (waiting > 0) warn_if_held_up();
       if (!out.empty()) publish(out);
     }
     // What the engine holds back (storm digests) goes out at the end, as in `run`, when asked.
@@ -596,6 +622,9 @@ class arbiter_role final : public role {
   std::size_t shards_;
   std::vector<std::deque<stage_record>> queues_;  // per shard, records not yet released
   std::vector<std::uint64_t> read_through_;       // per shard, the last position it reported
+  clock_type::time_point next_hold_warning_{};    // warn_if_held_up()
+  std::size_t last_slowest_ = 0;
+  std::uint64_t last_slowest_position_ = 0;
   counters counters_;
   std::unordered_set<std::string> published_;
   std::atomic<bool> stop_requested_{false};
