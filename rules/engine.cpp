@@ -363,13 +363,15 @@ void engine::observe_price(const std::string& symbol, symbol_state& st, std::int
 }
 
 // Inlined into accept_price: it runs for most rules on every print.
+// `move_pct`: the print's move against the previous close in percent, unsigned; negative when
+// there is no previous close for this day (computed once per print by the caller).
 inline bool engine::may_hold(const rule_spec& spec, const symbol_state& st, double price,
-                      std::int64_t day) const noexcept {
-  const bool has_close = st.prev_close > 0 && st.prev_close_day < day;
+                             double move_pct) const noexcept {
+  const bool has_close = move_pct >= 0;
   switch (spec.kind) {
     case rule_kind::prev_close_move:
     case rule_kind::unexplained_move:
-      return has_close && std::fabs(price / st.prev_close - 1.0) * 100.0 >= spec.threshold_pct;
+      return move_pct >= spec.threshold_pct;
     case rule_kind::price_limit: {
       if (!has_close || st.limit_pct < 0) return false;
       const double limit_up = round_cents(st.prev_close * (1.0 + st.limit_pct / 100.0));
@@ -416,17 +418,22 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
   fresh_.clear();
   static const std::vector<std::string> k_no_members;
   // Signals are reset only after an evaluator wrote them: most rules on most prints decide
-  // that nothing holds before touching them.
-  signal up, down;
-  bool dirty = false;
+  // that nothing holds before touching them, so most prints neither build nor reset them (they
+  // are the engine's scratch, kept clean between prints).
+  signal& up = scratch_up_;
+  signal& down = scratch_down_;
+  bool dirty = scratch_dirty_;
   const std::uint8_t* applies = st.applies.data();
+  const double move_pct = st.prev_close > 0 && st.prev_close_day < day
+                              ? std::fabs(price / st.prev_close - 1.0) * 100.0
+                              : -1.0;
   for (const price_rule& pr : price_rules_) {
     const std::size_t r = pr.index;
     const rule_spec& spec = *pr.spec;
     if (!session_allowed(applies[r], session)) continue;
     const std::uint64_t bit = pr.bit;
     const bool idle = bit && !(st.busy & bit);
-    if (idle && !may_hold(spec, st, price, day)) continue;
+    if (idle && !may_hold(spec, st, price, move_pct)) continue;
     rule_state& rs = st.rules[r];
     if (dirty) {
       up = signal{};
@@ -473,6 +480,7 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
     if (rs.idle()) st.busy &= ~bit;
     else st.busy |= bit;
   }
+  scratch_dirty_ = dirty;
   speak_fresh(out);
 }
 

@@ -349,7 +349,7 @@ class engine {
   // False when rule `spec` certainly does not hold in either direction on this print and
   // needs no state update, so an idle rule can be skipped without building its signals.
   bool may_hold(const rule_spec& spec, const symbol_state& st, double price,
-                std::int64_t day) const noexcept;
+                double move_pct) const noexcept;
   void eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
                     double price, time_ns t, std::int64_t day, std::vector<alert>& out);
   void update_basket(std::size_t r, const std::string& symbol, const symbol_state& st,
@@ -425,6 +425,8 @@ class engine {
     trigger* tr;  // the trigger that made it (null for alerts without lifecycle)
   };
   std::vector<fresh_alert> fresh_;  // alerts of the current observation
+  signal scratch_up_, scratch_down_;  // accept_price's signals (see there)
+  bool scratch_dirty_ = false;        // an evaluator wrote them since they were last reset
   engine_stage stage_ = engine_stage::whole;
   std::vector<member_move>* moves_out_ = nullptr;  // shard: where eval_breadth's moves go
   // Arbiter: what each announced trigger (rule, symbol or basket, direction) said last, for
