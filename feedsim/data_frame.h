@@ -72,6 +72,15 @@ class data_frame {
   /// element is selected, is rendered once and shared.
   rendered_frame render(const std::vector<std::uint32_t>& selected, render_format format);
 
+  /// A permessage-deflate payload for `rendered` (a rendering of the current frame): raw
+  /// DEFLATE at `level` with a window of 2^window_bits, ended by a sync flush whose final
+  /// 00 00 ff ff is removed (RFC 7692 7.2.1). Each message is compressed on its own, never
+  /// referring back to earlier ones, so the bytes are valid on every connection whatever its
+  /// context takeover, and clients whose rendering is the same (same bytes) share one
+  /// compression per frame. Null if compression failed (send the message uncompressed).
+  std::shared_ptr<const std::string> deflated(const std::shared_ptr<const std::string>& rendered,
+                                              int level, int window_bits);
+
  private:
   void scan_alpaca_or_polygon();
   void scan_finnhub();
@@ -91,6 +100,17 @@ class data_frame {
   std::vector<std::string_view> symbol_pool_;
   std::deque<std::string> kept_;  // a deque: growing it never moves what views point at
   std::string binance_kind_;      // a raw event's stream name, built from `s` and `e`
+
+  // Compression (deflated()): the compressor, reused, and this frame's compressed renderings.
+  struct deflater;
+  struct deflated_rendering {
+    std::shared_ptr<const std::string> rendered;
+    int level = 0;
+    int window_bits = 0;
+    std::shared_ptr<const std::string> bytes;
+  };
+  std::unique_ptr<deflater> deflater_;
+  std::vector<deflated_rendering> deflated_;
 
   // Render caches, valid for the current frame only.
   std::shared_ptr<const std::string> whole_text_, whole_msgpack_, whole_combined_;

@@ -349,6 +349,38 @@ TEST_F(FeedsimServer, WssWithASelfSignedCertificate) {
   EXPECT_EQ(sim_->wait_exit(10s), 0);
 }
 
+// permessage-deflate: one client alone is compressed by Beast; several on one endpoint get
+// each frame compressed once and shared (sent under Beast through a layer of feedsim's own).
+// Either way every client must read exactly the frames it subscribed to.
+TEST_F(FeedsimServer, DeflateForOneClientAndSharedBetweenClients) {
+  for (const int clients : {1, 3}) {
+    SCOPED_TRACE(clients);
+    start({"--speed", "max", "--exit-when-done", "--wait-for", std::to_string(clients)});
+    ws_client_options opt;
+    opt.deflate = true;
+    std::vector<std::unique_ptr<ws_test_client>> cs;
+    for (int i = 0; i < clients; ++i) {
+      cs.push_back(connect("/v2/iex", opt));
+      ASSERT_TRUE(cs.back());
+      // The last client's subscription differs: its frames are its own rendering.
+      alpaca_login(*cs.back(), i == 2 ? R"({"action":"subscribe","trades":["*"]})"
+                                      : R"({"action":"subscribe","trades":["NVDA"]})");
+    }
+    for (int i = 0; i < clients; ++i) {
+      auto frames = drain(*cs[i]);
+      if (i == 2) {
+        EXPECT_GT(frames.size(), 2u);
+        continue;
+      }
+      ASSERT_EQ(frames.size(), 2u) << i;
+      EXPECT_EQ(frames[0].data, k_nvda_trade_1) << i;
+      EXPECT_EQ(frames[1].data, k_nvda_trade_3) << i;
+      EXPECT_EQ(cs[i]->close_code(), 1001) << i;
+    }
+    EXPECT_EQ(sim_->wait_exit(10s), 0);
+  }
+}
+
 TEST_F(FeedsimServer, StartTimeoutExitsWithCode3) {
   start({"--start-timeout", "0.2"});
   EXPECT_EQ(sim_->wait_exit(10s), 3);

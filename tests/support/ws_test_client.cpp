@@ -77,6 +77,11 @@ struct ws_test_client::impl {
       for (const auto& [name, value] : headers) req.set(name, value);
     }));
     ws.read_message_max(opt.read_message_max);
+    if (opt.deflate) {
+      websocket::permessage_deflate pmd;
+      pmd.client_enable = true;
+      ws.set_option(pmd);
+    }
     ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::ping) ++pings;
     });

@@ -30,6 +30,7 @@ struct ws_client_options {
   std::vector<std::pair<std::string, std::string>> headers;  // added to the upgrade request
   std::size_t read_message_max = 64u << 20;
   std::chrono::milliseconds timeout = 5s;  // connect and handshakes
+  bool deflate = false;                    // offer permessage-deflate
 };
 
 struct ws_message {
