@@ -6,8 +6,11 @@
 //   events/s    engine events over the time from the first to the last event processed, and the
 //               slowest whole second in between (sustained)
 //   drops       frames and events the full queue refused (target: zero); with backpressure on
-//               (the default) the sessions pause reading while the engine is behind, so TCP
-//               slows feedsim down instead (--no-backpressure: drop when full, as before)
+//               (the default) the sessions pause reading while the engine is behind (more than
+//               --pause-above events, or the oldest frame waiting longer than --max-wait us),
+//               and the engine wakes them once it has caught up, so TCP slows feedsim down
+//               instead (--no-backpressure: drop when full; --poll-us N: no wake-up, the
+//               sessions look again every N us, as before the wake-up)
 //   cpu         the engine thread's and the feeds I/O thread's CPU time, and events per CPU
 //               second each: what the machine could do for that stage alone, whatever the load
 //   latency     p50/p99/p99.9/max from a frame's hand-off by its session (read and parsed) to
@@ -19,7 +22,8 @@
 //       --headline-every 10000 --out /tmp/day.ndjson
 //   build/bin/ingest_bench /tmp/day.ndjson [--config deploy/config/aftershock.yaml]
 //       [--queue FRAMES] [--no-deflate] [--no-backpressure] [--pause-above EVENTS]
-//       [--speed max|FACTOR]
+//       [--max-wait US] [--poll-us US] [--speed max|FACTOR]
+// (--pause-above 0 / --max-wait 0 turn that bound off; the defaults are run_options')
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -30,6 +34,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -116,7 +121,9 @@ int main(int argc, char** argv) {
   std::size_t queue = 65536;
   bool deflate = true;
   bool backpressure = true;  // --no-backpressure: the sessions never pause (drops when full)
-  std::uint64_t pause_above = 0;  // --pause-above N: run_options::pause_reading_above (0: default)
+  std::optional<std::uint64_t> pause_above;  // --pause-above N: run_options::pause_reading_above
+  std::optional<long> max_wait_us;           // --max-wait US: run_options::max_queue_wait
+  long poll_us = 0;                          // --poll-us US: no wake-up, poll (0: wake-up)
   std::string speed = "max";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -130,14 +137,19 @@ int main(int argc, char** argv) {
       backpressure = false;
     } else if (a == "--pause-above" && i + 1 < argc) {
       pause_above = std::stoull(argv[++i]);  // events queued before the sessions pause
+    } else if (a == "--max-wait" && i + 1 < argc) {
+      max_wait_us = std::stol(argv[++i]);  // the oldest frame's wait before the sessions pause
+    } else if (a == "--poll-us" && i + 1 < argc) {
+      poll_us = std::stol(argv[++i]);
     } else if (a == "--no-deflate") {
       deflate = false;
     } else if (!a.empty() && a[0] != '-' && capture.empty()) {
       capture = a;
     } else {
-      std::fprintf(stderr, "usage: ingest_bench CAPTURE [--config FILE] [--queue FRAMES] "
-                           "[--no-deflate] [--no-backpressure] [--pause-above EVENTS] "
-                           "[--speed max|FACTOR]\n");
+      std::fprintf(stderr,
+                   "usage: ingest_bench CAPTURE [--config FILE] [--queue FRAMES] "
+                   "[--no-deflate] [--no-backpressure] [--pause-above EVENTS] "
+                   "[--max-wait US] [--poll-us US] [--speed max|FACTOR]\n");
       return 2;
     }
   }
@@ -181,8 +193,16 @@ int main(int argc, char** argv) {
   counting_sink sink;
   daemon::run_options options;
   options.queue_capacity = queue;
-  if (pause_above > 0) options.pause_reading_above = pause_above;
-  if (!backpressure) options.pause_reading_above = 0;
+  if (pause_above) options.pause_reading_above = *pause_above;
+  if (max_wait_us) options.max_queue_wait = std::chrono::microseconds(*max_wait_us);
+  if (poll_us > 0) {
+    options.wake_paused_readers = false;
+    options.feeds.backlog_recheck = std::chrono::microseconds(poll_us);
+  }
+  if (!backpressure) {
+    options.pause_reading_above = 0;
+    options.max_queue_wait = std::chrono::microseconds(0);
+  }
   daemon::live_runner runner(loaded.compiled, std::move(sessions), sink, options);
   runner.start();
 
@@ -269,10 +289,16 @@ int main(int argc, char** argv) {
   std::printf("             feedsim process %.2f s from the first event on (sampled every 50 ms; "
               "%.0f%% of the %.2f s ingest: near 100%% means the server is the bottleneck)\n",
               sim_cpu, secs > 0 ? 100.0 * sim_cpu / secs : 0.0, secs);
-  std::printf("  backlog    %llu read pauses of 200 us for the engine (backpressure %s, above %llu "
-              "queued events)\n",
-              static_cast<unsigned long long>(s.read_pauses), backpressure ? "on" : "off",
-              static_cast<unsigned long long>(options.pause_reading_above));
+  const std::string wake = options.wake_paused_readers
+                               ? std::string("woken by the engine")
+                               : fmt::format("polling every {} us", poll_us);
+  std::printf(
+      "  backlog    %llu read pauses, %llu wake-ups (backpressure %s: above %llu queued "
+      "events or %lld us of wait, %s)\n",
+      static_cast<unsigned long long>(s.read_pauses),
+      static_cast<unsigned long long>(s.read_resumes), backpressure ? "on" : "off",
+      static_cast<unsigned long long>(options.pause_reading_above),
+      static_cast<long long>(options.max_queue_wait.count()), wake.c_str());
   std::printf("  drops      %llu frames, %llu events (queue %zu frames, high water %zu)\n",
               static_cast<unsigned long long>(dropped_frames),
               static_cast<unsigned long long>(dropped_events), s.queue_capacity,
@@ -286,25 +312,32 @@ int main(int argc, char** argv) {
               us(a.p50_ns).c_str(), us(a.p99_ns).c_str(), us(a.p999_ns).c_str(),
               us(a.max_ns).c_str(), static_cast<unsigned long long>(a.count));
   // One machine-readable line for bench/run.
-  std::printf("BENCH_JSON {\"bench\":\"ingest\",\"capture\":\"%s\",\"speed\":\"%s\",\"deflate\":%s,"
-              "\"frames\":%llu,\"events_in\":%llu,\"events\":%llu,\"seconds\":%.3f,"
-              "\"events_per_s\":%.0f,\"slowest_second_events\":%lld,\"alerts\":%llu,"
-              "\"engine_cpu_s\":%.3f,\"io_cpu_s\":%.3f,\"feedsim_cpu_s\":%.3f,\"read_pauses\":%llu,"
-              "\"backpressure\":%s,\"dropped_frames\":%llu,"
-              "\"dropped_events\":%llu,\"parse_errors\":%llu,\"frame_to_engine_p50_us\":%.1f,"
-              "\"frame_to_engine_p99_us\":%.1f,\"frame_to_alert_p50_us\":%.1f,"
-              "\"frame_to_alert_p99_us\":%.1f,\"frame_to_alert_count\":%llu}\n",
-              capture.c_str(), speed.c_str(), deflate ? "true" : "false",
-              static_cast<unsigned long long>(frames), static_cast<unsigned long long>(events_in),
-              static_cast<unsigned long long>(s.engine.events), secs,
-              secs > 0 ? static_cast<double>(s.engine.events) / secs : 0.0,
-              slowest_second == UINT64_MAX ? -1LL : static_cast<long long>(slowest_second),
-              static_cast<unsigned long long>(sink.count.load()), engine_cpu, io_cpu, sim_cpu,
-              static_cast<unsigned long long>(s.read_pauses), backpressure ? "true" : "false",
-              static_cast<unsigned long long>(dropped_frames),
-              static_cast<unsigned long long>(dropped_events),
-              static_cast<unsigned long long>(parse_errors), static_cast<double>(e.p50_ns) / 1e3,
-              static_cast<double>(e.p99_ns) / 1e3, static_cast<double>(a.p50_ns) / 1e3,
-              static_cast<double>(a.p99_ns) / 1e3, static_cast<unsigned long long>(a.count));
+  std::printf(
+      "BENCH_JSON {\"bench\":\"ingest\",\"capture\":\"%s\",\"speed\":\"%s\",\"deflate\":%s,"
+      "\"frames\":%llu,\"events_in\":%llu,\"events\":%llu,\"seconds\":%.3f,"
+      "\"events_per_s\":%.0f,\"slowest_second_events\":%lld,\"alerts\":%llu,"
+      "\"engine_cpu_s\":%.3f,\"io_cpu_s\":%.3f,\"feedsim_cpu_s\":%.3f,\"read_pauses\":%llu,"
+      "\"read_resumes\":%llu,\"pause_above\":%llu,\"max_wait_us\":%lld,\"poll_us\":%ld,"
+      "\"backpressure\":%s,\"dropped_frames\":%llu,"
+      "\"dropped_events\":%llu,\"parse_errors\":%llu,\"frame_to_engine_p50_us\":%.1f,"
+      "\"frame_to_engine_p99_us\":%.1f,\"frame_to_engine_p999_us\":%.1f,"
+      "\"frame_to_alert_p50_us\":%.1f,"
+      "\"frame_to_alert_p99_us\":%.1f,\"frame_to_alert_count\":%llu}\n",
+      capture.c_str(), speed.c_str(), deflate ? "true" : "false",
+      static_cast<unsigned long long>(frames), static_cast<unsigned long long>(events_in),
+      static_cast<unsigned long long>(s.engine.events), secs,
+      secs > 0 ? static_cast<double>(s.engine.events) / secs : 0.0,
+      slowest_second == UINT64_MAX ? -1LL : static_cast<long long>(slowest_second),
+      static_cast<unsigned long long>(sink.count.load()), engine_cpu, io_cpu, sim_cpu,
+      static_cast<unsigned long long>(s.read_pauses),
+      static_cast<unsigned long long>(s.read_resumes),
+      static_cast<unsigned long long>(options.pause_reading_above),
+      static_cast<long long>(options.max_queue_wait.count()), poll_us,
+      backpressure ? "true" : "false", static_cast<unsigned long long>(dropped_frames),
+      static_cast<unsigned long long>(dropped_events),
+      static_cast<unsigned long long>(parse_errors), static_cast<double>(e.p50_ns) / 1e3,
+      static_cast<double>(e.p99_ns) / 1e3, static_cast<double>(e.p999_ns) / 1e3,
+      static_cast<double>(a.p50_ns) / 1e3, static_cast<double>(a.p99_ns) / 1e3,
+      static_cast<unsigned long long>(a.count));
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <mutex>
@@ -208,6 +209,10 @@ std::int64_t nanoseconds_since(std::chrono::steady_clock::time_point t) {
       .count();
 }
 
+std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 struct events_item {
   std::size_t feed = 0;
   std::vector<rules::event> events;
@@ -230,10 +235,19 @@ struct live_runner::impl final : feeds::feed_listener {
         sink(s),
         options(std::move(o)),
         queue(options.queue_capacity),
+        pause_above(options.pause_reading_above),
+        max_wait_ns(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(options.max_queue_wait).count()),
         drops(f.size()),
         dropped_events(f.size()) {
     live_options_ = options.feeds;
     live_options_.record_dir = options.record_dir;
+    // The engine thread wakes paused sessions itself (resume_when_caught_up); the sessions'
+    // own re-check is only a fallback.
+    if (options.wake_paused_readers) {
+      live_options_.backlog_recheck =
+          std::max(live_options_.backlog_recheck, std::chrono::microseconds(k_backlog_fallback_us));
+    }
     live = std::make_unique<feeds::live_feeds>(std::move(f), *this, live_options_);
   }
 
@@ -246,7 +260,11 @@ struct live_runner::impl final : feeds::feed_listener {
     std::vector<rules::event> batch = take_spare();
     batch.swap(events);
     queued_events.fetch_add(n, std::memory_order_relaxed);
-    if (!queue.try_push(events_item{feed, std::move(batch), now})) {
+    // Frame number frames_pushed's hand-off time, for the age of the oldest waiting frame.
+    handed_off_ns[frames_pushed % k_wait_ring].store(steady_ns(now), std::memory_order_relaxed);
+    if (queue.try_push(events_item{feed, std::move(batch), now})) {
+      frames_queued.store(++frames_pushed, std::memory_order_release);
+    } else {
       queued_events.fetch_sub(n, std::memory_order_relaxed);
       drops[feed].fetch_add(1, std::memory_order_relaxed);
       dropped_events[feed].fetch_add(n, std::memory_order_relaxed);
@@ -262,13 +280,52 @@ struct live_runner::impl final : feeds::feed_listener {
     queue.push_always(stale_item{notice});
   }
 
+  // Backpressure ----------------------------------------------------------------------------
+  // The I/O thread asks backlogged() after every frame; the engine thread, after every frame
+  // it finishes, wakes paused sessions once it has caught up. The handshake cannot lose a
+  // wake-up: the I/O thread raises reader_waiting and then looks at the backlog again, the
+  // engine thread lowers the backlog and then looks at reader_waiting (all seq_cst), so at
+  // least one of them sees the other's write. The engine's last frame always leaves it caught
+  // up (nothing waits), so a paused session is always woken.
+
+  // How long the oldest frame not yet through the engine has waited, in ns (0: none waits).
+  // Frames are numbered in queue order; the engine finishes them in the same order. With more
+  // than k_wait_ring frames waiting the slot was reused by a newer frame, which only makes the
+  // age look smaller (the event bound still holds then).
+  std::int64_t oldest_wait_ns(std::int64_t now) const {
+    const std::uint64_t done = frames_done.load(std::memory_order_acquire);
+    if (done >= frames_queued.load(std::memory_order_acquire)) return 0;
+    return now - handed_off_ns[done % k_wait_ring].load(std::memory_order_relaxed);
+  }
+
+  // Over either bound: the sessions should pause.
+  bool over_bounds() const {
+    if (pause_above > 0 && queued_events.load() > pause_above) return true;
+    return max_wait_ns > 0 &&
+           oldest_wait_ns(steady_ns(std::chrono::steady_clock::now())) > max_wait_ns;
+  }
+
+  // Under half of both bounds: paused sessions may read on (hysteresis, so a session does not
+  // wake for every frame the engine finishes).
+  bool caught_up() const {
+    if (pause_above > 0 && queued_events.load() > pause_above / 2) return false;
+    return max_wait_ns == 0 ||
+           oldest_wait_ns(steady_ns(std::chrono::steady_clock::now())) <= max_wait_ns / 2;
+  }
+
   bool backlogged() const override {
-    if (options.pause_reading_above == 0 ||
-        queued_events.load(std::memory_order_relaxed) <= options.pause_reading_above) {
-      return false;
-    }
-    read_pauses.fetch_add(1, std::memory_order_relaxed);
-    return true;
+    if ((pause_above == 0 && max_wait_ns == 0) || !over_bounds()) return false;
+    if (!reader_waiting.exchange(true)) read_pauses.fetch_add(1, std::memory_order_relaxed);
+    // The engine may have caught up meanwhile (and may still wake us: harmless).
+    return over_bounds();
+  }
+
+  // Engine thread, after each frame.
+  void resume_when_caught_up() {
+    if (!reader_waiting.load() || !caught_up()) return;
+    if (!reader_waiting.exchange(false) || !options.wake_paused_readers) return;
+    read_resumes.fetch_add(1, std::memory_order_relaxed);
+    live->resume_reading();
   }
 
   // Event vectors emptied by the engine thread, waiting to be reused by the I/O thread.
@@ -313,7 +370,9 @@ struct live_runner::impl final : feeds::feed_listener {
             for (const rules::alert& a : alerts) publish(a);
           }
           to_engine.record(nanoseconds_since(ev->handed_off));
-          queued_events.fetch_sub(ev->events.size(), std::memory_order_relaxed);
+          frames_done.store(++engine_frames, std::memory_order_release);
+          queued_events.fetch_sub(ev->events.size());  // seq_cst: see backlogged()
+          resume_when_caught_up();
           give_spare(std::move(ev->events));
         } else if (auto* st = std::get_if<stale_item>(&item)) {
           const rules::alert a = make_feed_stale_alert(st->notice, engine.stats().watermark);
@@ -358,8 +417,20 @@ struct live_runner::impl final : feeds::feed_listener {
   run_options options;
   feeds::live_options live_options_;
   bounded_queue<queue_item> queue;
-  std::atomic<std::uint64_t> queued_events{0};       // handed on, not yet through the engine
-  mutable std::atomic<std::uint64_t> read_pauses{0};  // backlogged() said yes (one 200 us wait)
+  // Backpressure (backlogged(), resume_when_caught_up()).
+  static constexpr long k_backlog_fallback_us = 2000;
+  static constexpr std::size_t k_wait_ring = 4096;
+  const std::uint64_t pause_above;              // options.pause_reading_above
+  const std::int64_t max_wait_ns;               // options.max_queue_wait
+  std::atomic<std::uint64_t> queued_events{0};  // handed on, not yet through the engine
+  std::array<std::atomic<std::int64_t>, k_wait_ring> handed_off_ns{};  // by frame number
+  std::uint64_t frames_pushed = 0;                    // I/O thread's own count of frames queued
+  std::atomic<std::uint64_t> frames_queued{0};        // frames_pushed, published
+  std::uint64_t engine_frames = 0;                    // engine thread's own count of frames done
+  std::atomic<std::uint64_t> frames_done{0};          // engine_frames, published
+  mutable std::atomic<bool> reader_waiting{false};    // a session is (about to be) paused
+  mutable std::atomic<std::uint64_t> read_pauses{0};  // pauses: reader_waiting raised
+  std::atomic<std::uint64_t> read_resumes{0};         // the engine woke the sessions
   static constexpr std::size_t k_max_spare = 64;
   std::mutex spare_mutex;
   std::vector<std::vector<rules::event>> spare;  // see take_spare()
@@ -436,6 +507,7 @@ runner_snapshot live_runner::snapshot() const {
   s.queue_high_water = q.high_water;
   s.queue_dropped = q.dropped;
   s.read_pauses = m.read_pauses.load(std::memory_order_relaxed);
+  s.read_resumes = m.read_resumes.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(m.engine_mutex);
     s.engine = m.engine_stats;

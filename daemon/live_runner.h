@@ -2,8 +2,9 @@
 // sink. Threads: the feed sessions on one I/O thread (feeds::live_feeds); the engine alone on
 // its own thread (it is single-threaded and nothing else touches it); between them a bounded
 // queue of parsed events, one item per frame, whose drops are counted per feed, never silent.
-// While the engine is behind (run_options::pause_reading_above) the sessions pause reading, so
-// TCP slows the senders down before anything has to be dropped.
+// While the engine is behind (run_options::pause_reading_above, max_queue_wait) the sessions
+// pause reading, so TCP slows the senders down before anything has to be dropped, and a frame
+// waits in the queue for at most about a millisecond even at saturation.
 //
 // Built to grow: snapshot() returns plain structs (feed states and counters, queue, engine)
 // for metrics and systemd status; replace_rules() hands an already validated rule set to the
@@ -34,11 +35,19 @@ struct run_options {
   std::string record_dir;               // capture v1 recording; empty = off
   std::string feed_host;                // HOST:PORT replacing every feed URL's host (demo, tests)
   std::size_t queue_capacity = 65536;   // frames waiting for the engine before drops
-  // Events waiting for the engine above which the sessions pause reading (backpressure through
-  // TCP, feeds::feed_listener::backlogged): about a millisecond of engine work, so a burst
-  // queues in the sockets rather than in memory, and nothing is dropped unless the engine
-  // stalls for longer than feeds.max_read_pause. 0 = never pause (drop when full).
-  std::uint64_t pause_reading_above = 4096;
+  // Backpressure through TCP (feeds::feed_listener::backlogged): the sessions pause reading
+  // while more than `pause_reading_above` events wait for the engine, or while the oldest
+  // frame waiting has waited longer than `max_queue_wait`, so a burst queues in the sockets
+  // rather than in memory, a frame's wait for the engine stays bounded at saturation, and
+  // nothing is dropped unless the engine stalls for longer than feeds.max_read_pause. The
+  // engine thread wakes the sessions (feeds::live_feeds::resume_reading) once under half of
+  // both bounds is left. Defaults: measured with bench/ingest_bench (docs/performance.md,
+  // "Latency at saturation"). 0 = that bound is off; both 0 = never pause (drop when full).
+  std::uint64_t pause_reading_above = 256;
+  std::chrono::microseconds max_queue_wait{100};
+  // Benchmarks only: false = the engine never wakes paused sessions, they poll every
+  // feeds.backlog_recheck instead (the behaviour before the wake-up, for comparison).
+  bool wake_paused_readers = true;
   feeds::live_options feeds;            // clock / random injection for tests
   // Called on the engine thread at the top of every loop turn (at least every 200 ms while the
   // engine makes progress): the systemd watchdog's keep-alive, so a hung engine stops it.
@@ -85,7 +94,8 @@ struct runner_snapshot {
   std::size_t queue_depth = 0;
   std::size_t queue_high_water = 0;
   std::uint64_t queue_dropped = 0;
-  std::uint64_t read_pauses = 0;  // 200 us waits the sessions made for a backlogged engine
+  std::uint64_t read_pauses = 0;   // times the sessions paused reading for a backlogged engine
+  std::uint64_t read_resumes = 0;  // times the engine woke them (the rest: backlog_recheck)
   rules::engine_stats engine;
   std::uint64_t alerts_published = 0;  // everything handed to the sink
   std::uint64_t stale_alerts = 0;      // feed_stale firings among them

@@ -120,6 +120,8 @@ class connection {
   /// closed) while still opening. The first reason given wins.
   virtual void finish(connection_end end) = 0;
   virtual bool serving() const = 0;
+  /// Ends a pause for a backlogged listener now (live_feeds::resume_reading), on the strand.
+  virtual void resume_reading() = 0;
 };
 
 // One feed: reconnects forever (until stopped), owns the parser, watchdog, backoff, recorder
@@ -127,8 +129,7 @@ class connection {
 class session : public std::enable_shared_from_this<session> {
  public:
   session(net::io_context& io, std::size_t index, const session_config& config,
-          feed_listener& listener, const live_options& options,
-          std::shared_ptr<const clock> time)
+          feed_listener& listener, const live_options& options, std::shared_ptr<const clock> time)
       : strand_(net::make_strand(io)),
         index_(index),
         config_(config),
@@ -139,7 +140,8 @@ class session : public std::enable_shared_from_this<session> {
         backoff_(config.backoff, make_random(options, index)),
         sleep_timer_(strand_),
         watchdog_timer_(strand_),
-        max_read_pause_(options.max_read_pause) {
+        max_read_pause_(options.max_read_pause),
+        backlog_recheck_(options.backlog_recheck) {
     stats_.name = config.name;
     stats_.which = config.which;
     std::string error;
@@ -157,6 +159,15 @@ class session : public std::enable_shared_from_this<session> {
   strand_type& strand() { return strand_; }
   bool consumer_backlogged() const { return listener_.backlogged(); }
   std::chrono::milliseconds max_read_pause() const { return max_read_pause_; }
+  std::chrono::microseconds backlog_recheck() const { return backlog_recheck_; }
+  // Set (on the strand) while the current connection waits for a backlogged listener; read by
+  // live_feeds::resume_reading from the listener's thread, so only paused sessions are woken.
+  void set_paused(bool paused) { paused_.store(paused, std::memory_order_seq_cst); }
+  bool paused() const { return paused_.load(std::memory_order_seq_cst); }
+  // On the strand: the listener caught up; the paused connection reads on at once.
+  void resume_reading() {
+    if (current_ != nullptr) current_->resume_reading();
+  }
   const session_config& config() const { return config_; }
   const connect_target& target() const { return target_; }
   ssl::context* tls_context() { return tls_ ? &*tls_ : nullptr; }
@@ -535,6 +546,8 @@ class session : public std::enable_shared_from_this<session> {
   net::steady_timer sleep_timer_;
   net::steady_timer watchdog_timer_;
   std::chrono::milliseconds max_read_pause_;
+  std::chrono::microseconds backlog_recheck_;
+  std::atomic<bool> paused_{false};
   connection* current_ = nullptr;
   std::unique_ptr<connection> successor_;
   bool stopping_ = false;
@@ -562,6 +575,8 @@ class ws_connection final : public connection {
 
   bool serving() const override { return serving_; }
 
+  void resume_reading() override { backlog_timer_.cancel(); }
+
   void finish(connection_end end) override {
     if (!finishing_) finishing_ = std::move(end);
     if (!serving_ || finishing_->abortive) {
@@ -571,6 +586,7 @@ class ws_connection final : public connection {
     }
     wake_.cancel();
     tick_.cancel();
+    backlog_timer_.cancel();  // a read paused for the listener ends now
   }
 
   net::awaitable<bool> open(failure& why) override {
@@ -791,17 +807,24 @@ class ws_connection final : public connection {
     }
   }
 
-  // Backpressure: leave the socket unread while the engine works off its backlog, polling
-  // every 200 us (the other sessions on this thread keep running meanwhile), for at most
-  // max_read_pause; TCP's window then slows the sender. A dropped event costs an alert, a
-  // moment's delay costs nothing.
+  // Backpressure: leave the socket unread while the engine works off its backlog (the other
+  // sessions on this thread keep running meanwhile), for at most max_read_pause; TCP's window
+  // then slows the sender. A dropped event costs an alert, a moment's delay costs nothing.
+  // The listener ends the wait with live_feeds::resume_reading() as soon as it has caught up
+  // (the timer's cancel); backlog_recheck is only the fallback for listeners that never do.
+  // `paused` is raised before backlogged() is asked again, so a resume_reading() racing with
+  // this check still finds the session paused and wakes it.
   net::awaitable<void> wait_for_consumer() {
     const auto until = std::chrono::steady_clock::now() + s_.max_read_pause();
-    while (!finishing_ && s_.consumer_backlogged() && std::chrono::steady_clock::now() < until) {
-      backlog_timer_.expires_after(std::chrono::microseconds(200));
+    s_.set_paused(true);
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (finishing_ || now >= until || !s_.consumer_backlogged()) break;
+      backlog_timer_.expires_at(std::min(until, now + s_.backlog_recheck()));
       co_await backlog_timer_.async_wait(use_tuple);
-      if (co_await cancelled()) co_return;
+      if (co_await cancelled()) break;
     }
+    s_.set_paused(false);
   }
 
   net::awaitable<connection_end> write_loop() {
@@ -1021,5 +1044,16 @@ std::vector<feed_stats> live_feeds::snapshot() const {
 }
 
 const std::vector<session_config>& live_feeds::configs() const noexcept { return impl_->configs; }
+
+void live_feeds::resume_reading() {
+  for (const auto& s : impl_->sessions) {
+    if (!s->paused()) continue;
+    // After stop() the handler is never run, only destroyed with the io_context: a weak
+    // reference keeps it from owning the session there.
+    net::post(s->strand(), [weak = std::weak_ptr<session>(s)] {
+      if (auto self = weak.lock()) self->resume_reading();
+    });
+  }
+}
 
 }  // namespace aftershock::feeds

@@ -8,7 +8,7 @@
 // the one slow translation unit of the feeds folder.
 //
 // Thread-safety: start(), stop() and the destructor from one controlling thread; snapshot()
-// from any thread. Listener callbacks run on the I/O thread.
+// and resume_reading() from any thread. Listener callbacks run on the I/O thread.
 #pragma once
 
 #include <chrono>
@@ -46,9 +46,11 @@ class feed_listener {
   /// A feed went stale or came back. Runs on the I/O thread: never block.
   virtual void on_stale(const stale_notice& notice) = 0;
   /// True while the consumer is behind (its queue holds more than it can work off quickly).
-  /// Sessions then stop reading for a moment, up to live_options::max_read_pause per frame, so
-  /// TCP flow control slows the sender down instead of the consumer dropping events. Called on
-  /// the I/O thread after every frame: keep it to an atomic load.
+  /// Sessions then stop reading until live_feeds::resume_reading() (or, failing that, for
+  /// live_options::backlog_recheck at a time), up to live_options::max_read_pause per frame,
+  /// so TCP flow control slows the sender down instead of the consumer dropping events. Called
+  /// on the I/O thread after every frame and again before each wait: keep it to a few atomic
+  /// loads. A listener that says true must call resume_reading() once it has caught up.
   virtual bool backlogged() const { return false; }
 };
 
@@ -59,6 +61,10 @@ struct live_options {
   // The longest a session waits for a backlogged listener before it reads on anyway (then the
   // listener's own bound applies). Short next to every idle and ping timeout.
   std::chrono::milliseconds max_read_pause{1000};
+  // While paused for a backlogged listener, how often a session asks again by itself. A
+  // listener that calls live_feeds::resume_reading() when it catches up (daemon::live_runner
+  // does) wakes it sooner; this is only the fallback.
+  std::chrono::microseconds backlog_recheck{200};
 };
 
 class live_feeds {
@@ -76,6 +82,11 @@ class live_feeds {
   /// and ends; waits at most `deadline` for that, then abandons what is left and joins the
   /// I/O thread. After stop() returns no listener callback runs. Idempotent.
   void stop(std::chrono::milliseconds deadline);
+
+  /// Wakes the sessions paused for a backlogged listener (feed_listener::backlogged): they read
+  /// on at once instead of at their next backlog_recheck. Any thread, cheap when none is
+  /// paused (one atomic load per session); harmless after stop().
+  void resume_reading();
 
   /// Every session's counters and state, in configuration order.
   std::vector<feed_stats> snapshot() const;

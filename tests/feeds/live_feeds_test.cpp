@@ -515,5 +515,56 @@ TEST(live_feeds, records_every_frame_replayably) {
   EXPECT_EQ(stats_of(live).parse_errors, 1u);
 }
 
+// Says it is backlogged from its first data frame on until released, as a busy engine would.
+class holding_listener final : public feed_listener {
+ public:
+  void on_events(std::size_t, std::vector<rules::event>& events) override {
+    events_ += events.size();
+    holding_ = true;
+  }
+  void on_stale(const stale_notice&) override {}
+  bool backlogged() const override { return holding_.load(); }
+  void release() { holding_ = false; }
+  std::size_t events() const { return events_.load(); }
+
+ private:
+  std::atomic<bool> holding_{false};
+  std::atomic<std::size_t> events_{0};
+};
+
+TEST(live_feeds, a_session_paused_for_a_backlogged_listener_reads_on_when_resumed) {
+  ws_test_server server([&](ws_test_connection& c) {
+    if (!alpaca_handshake(c)) return;
+    for (int i = 1; i <= 3; ++i) c.send(trade("NVDA", 120 + i, i));
+    c.wait_gone(10s);
+  });
+  holding_listener listener;
+  live_options options = test_options();
+  // Neither the session's own re-check nor the pause limit can end the pause within the
+  // test: only resume_reading() can.
+  options.backlog_recheck = std::chrono::hours(1);
+  options.max_read_pause = std::chrono::hours(1);
+  live_feeds live({alpaca_config(server.url("/v2/iex"))}, listener, options);
+  live.start();
+  ASSERT_TRUE(eventually([&] { return listener.events() >= 1; }));
+  // The session paused after the first frame; resume_reading() with nothing released
+  // changes nothing, and a spurious call is harmless.
+  live.resume_reading();
+  EXPECT_EQ(listener.events(), 1u);
+  listener.release();
+  live.resume_reading();
+  // Every later frame pauses it again (the listener holds again on each frame).
+  for (std::size_t n = 2; n <= 3; ++n) {
+    ASSERT_TRUE(eventually([&] { return listener.events() >= n; })) << n;
+    EXPECT_EQ(listener.events(), n);
+    if (n == 3) break;
+    listener.release();
+    live.resume_reading();
+  }
+  // Stopping ends a pause too (the session is paused after the third frame).
+  live.stop(2000ms);
+  EXPECT_EQ(stats_of(live).state, feed_state::stopped);
+}
+
 }  // namespace
 }  // namespace aftershock::feeds
