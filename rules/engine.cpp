@@ -1168,6 +1168,19 @@ alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_
   return a;
 }
 
+void engine::restate(alert& resolved, const trigger_story& told) {
+  // Same labels as the firing (direction, severity), so receivers such as Alertmanager can end
+  // exactly the alert that fired, and the same baseline and window.
+  resolved.level = told.level;
+  resolved.direction = told.direction;
+  resolved.base = told.base;
+  resolved.window = told.window;
+  resolved.threshold_pct = told.threshold_pct;
+  resolved.fingerprint = told.fingerprint;
+  resolved.id = stable_hash_hex(told.fingerprint + "\x1f" "resolved\x1f" +
+                                std::to_string(resolved.event_time));
+}
+
 alert engine::make_resolved(std::size_t r, const std::string& who, const symbol_state* st,
                             const trigger& tr, double change, double price, time_ns t,
                             const std::string& why) const {
@@ -1189,20 +1202,10 @@ alert engine::make_resolved(std::size_t r, const std::string& who, const symbol_
   a.time_zone = cal.spec().time_zone;
   a.utc_offset_s = cal.zone().utc_offset(t);
   if (is_price_kind(spec.kind)) a.change_pct = change;
-  // Same labels as the firing (direction, severity), so receivers such as Alertmanager can end
-  // exactly the alert that fired.
   static const trigger_story k_untold;
-  const trigger_story& told = tr.told ? *tr.told : k_untold;
-  a.level = told.level;
-  a.direction = told.direction;
   a.event_time = t;
   a.price = price;
-  // The resolve states the same baseline and window as the firing it ends.
-  a.base = told.base;
-  a.window = told.window;
-  a.threshold_pct = told.threshold_pct;
-  a.fingerprint = told.fingerprint;
-  a.id = stable_hash_hex(told.fingerprint + "\x1f" "resolved\x1f" + std::to_string(t));
+  restate(a, tr.told ? *tr.told : k_untold);
   a.summary = who + " " + spec.name + " resolved: " + why + " (" + format_local_clock(cal, t) + ")";
   return a;
 }
@@ -1420,14 +1423,7 @@ bool engine::restate_resolve(alert& a) {
   if (it == announced_.end()) return false;  // its firing never went out on its own
   // The shard assumed its latest firing went out; the resolve must repeat what actually did
   // (an escalation held for a digest leaves the earlier announcement standing).
-  const trigger_story& told = it->second;
-  a.level = told.level;
-  a.direction = told.direction;
-  a.base = told.base;
-  a.window = told.window;
-  a.threshold_pct = told.threshold_pct;
-  a.fingerprint = told.fingerprint;
-  a.id = stable_hash_hex(told.fingerprint + "\x1f" "resolved\x1f" + std::to_string(a.event_time));
+  restate(a, it->second);
   announced_.erase(it);
   return true;
 }

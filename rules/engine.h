@@ -386,6 +386,8 @@ class engine {
   void arbitrate_move(const member_move& m, std::vector<alert>& out);
   // Arbiter: whether a resolve's firing went out; if so, the resolve restates what it said.
   bool restate_resolve(alert& a);
+  // Writes into a resolve (its event_time set) what the firing it ends said, and its id.
+  static void restate(alert& resolved, const trigger_story& told);
   static std::string trigger_key(const alert& a);
   // An exchange's local day, minute and session, which only change at minute boundaries: the
   // time-zone arithmetic runs once per exchange per minute instead of once per print.
