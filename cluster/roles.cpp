@@ -278,6 +278,28 @@ class ingest_role final : public role, private feeds::feed_listener {
   feeds::live_feeds feeds_;  // last: its callbacks use everything above
 };
 
+// ---- roles that are one worker thread reading a stream ------------------------------------
+
+// run() on its own thread until stop(). The derived class's destructor must call stop() (the
+// thread uses the derived members), and run() must return soon after stop_requested_ is set.
+class worker_role : public role {
+ public:
+  void start() final {
+    worker_ = std::thread([this] { run(); });
+  }
+  void stop(std::chrono::milliseconds) final {
+    if (stop_requested_.exchange(true)) return;
+    if (worker_.joinable()) worker_.join();
+  }
+
+ protected:
+  virtual void run() = 0;
+  std::atomic<bool> stop_requested_{false};
+
+ private:
+  std::thread worker_;
+};
+
 // ---- engine shard -------------------------------------------------------------------------
 
 // Publishes with the de-duplication id `id`, retrying while the role runs; the last result.
@@ -293,7 +315,7 @@ jetstream::publish_result publish_retrying(jetstream& js, const std::string& sub
   return r;
 }
 
-class engine_role final : public role {
+class engine_role final : public worker_role {
  public:
   engine_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
               engine_options options)
@@ -302,15 +324,6 @@ class engine_role final : public role {
         options_(options),
         name_("engine " + options.shard.to_string()) {}
   ~engine_role() override { stop(2000ms); }
-
-  void start() override {
-    worker_ = std::thread([this] { run(); });
-  }
-
-  void stop(std::chrono::milliseconds) override {
-    if (stop_requested_.exchange(true)) return;
-    if (worker_.joinable()) worker_.join();
-  }
 
   role_snapshot snapshot() const override { return counters_.copy(name_, js_); }
 
@@ -362,7 +375,7 @@ class engine_role final : public role {
   static constexpr std::size_t k_batch_bytes = 256 << 10;
   static constexpr std::size_t k_batch_records = 1024;
 
-  void run() {
+  void run() override {
     if (js_.config().shards != options_.shard.count) {
       spdlog::error("{}: cluster.shards is {}, but --shard says {} shards; the ingest routes by "
                     "cluster.shards, so this shard would miss events. Stopping.",
@@ -438,13 +451,11 @@ class engine_role final : public role {
   std::vector<std::string> batch_;  // encoded records not yet published
   std::uint64_t batch_first_ = 0, batch_last_ = 0;
   std::size_t batch_bytes_ = 0, candidates_ = 0;
-  std::atomic<bool> stop_requested_{false};
-  std::thread worker_;
 };
 
 // ---- arbiter ------------------------------------------------------------------------------
 
-class arbiter_role final : public role {
+class arbiter_role final : public worker_role {
  public:
   arbiter_role(jetstream& js, std::shared_ptr<const rules::compiled_rules> rules,
                bool flush_on_stop)
@@ -455,16 +466,6 @@ class arbiter_role final : public role {
         queues_(shards_),
         read_through_(shards_, 0) {}
   ~arbiter_role() override { stop(2000ms); }
-
-  void start() override {
-    worker_ = std::thread([this] { run(); });
-  }
-
-  void stop(std::chrono::milliseconds deadline) override {
-    if (stop_requested_.exchange(true)) return;
-    stop_deadline_ms_.store(deadline.count());
-    if (worker_.joinable()) worker_.join();
-  }
 
   role_snapshot snapshot() const override { return counters_.copy("arbiter", js_); }
 
@@ -561,7 +562,7 @@ class arbiter_role final : public role {
     next_hold_warning_ = now + 30s;
   }
 
-  void run() {
+  void run() override {
     learn_published_alerts();
     next_hold_warning_ = clock_type::now() + 30s;
     std::string error;
@@ -627,31 +628,19 @@ class arbiter_role final : public role {
   std::uint64_t last_slowest_position_ = 0;
   counters counters_;
   std::unordered_set<std::string> published_;
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<std::int64_t> stop_deadline_ms_{2000};
-  std::thread worker_;
 };
 
 // ---- notify ------------------------------------------------------------------------------
 
-class notify_role final : public role {
+class notify_role final : public worker_role {
  public:
   notify_role(jetstream& js, exporters::alert_sink& sink) : js_(js), sink_(sink) {}
   ~notify_role() override { stop(2000ms); }
 
-  void start() override {
-    worker_ = std::thread([this] { run(); });
-  }
-
-  void stop(std::chrono::milliseconds) override {
-    if (stop_requested_.exchange(true)) return;
-    if (worker_.joinable()) worker_.join();
-  }
-
   role_snapshot snapshot() const override { return counters_.copy("notify", js_); }
 
  private:
-  void run() {
+  void run() override {
     const cluster_config& c = js_.config();
     std::string error;
     std::unique_ptr<durable_reader> reader;
@@ -693,8 +682,6 @@ class notify_role final : public role {
   jetstream& js_;
   exporters::alert_sink& sink_;
   counters counters_;
-  std::atomic<bool> stop_requested_{false};
-  std::thread worker_;
 };
 
 }  // namespace
