@@ -359,16 +359,15 @@ struct live_runner::impl final : feeds::feed_listener {
       queue.pop_all(batch, std::chrono::milliseconds(200));
       for (queue_item& item : batch) {
         if (auto* ev = std::get_if<events_item>(&item)) {
-          for (const rules::event& e : ev->events) {
-            alerts.clear();
-            engine.process(e, alerts);
-            if (probe) probe->after_event(engine, e, alerts, ev->handed_off);
-            if (!alerts.empty()) {
-              const std::int64_t raised = nanoseconds_since(ev->handed_off);
-              for (std::size_t i = 0; i < alerts.size(); ++i) to_alert.record(raised);
-            }
-            for (const rules::alert& a : alerts) publish(a);
-          }
+          engine.process_batch(
+              ev->events, alerts, [&](const rules::event& e, std::vector<rules::alert>& made) {
+                if (probe) probe->after_event(engine, e, made, ev->handed_off);
+                if (!made.empty()) {
+                  const std::int64_t raised = nanoseconds_since(ev->handed_off);
+                  for (std::size_t i = 0; i < made.size(); ++i) to_alert.record(raised);
+                }
+                for (const rules::alert& a : made) publish(a);
+              });
           to_engine.record(nanoseconds_since(ev->handed_off));
           frames_done.store(++engine_frames, std::memory_order_release);
           queued_events.fetch_sub(ev->events.size());  // seq_cst: see backlogged()

@@ -97,12 +97,10 @@ replay_summary replay_captures(const loaded_config& config, const replay_options
       options.feeds->on_frame(record.feed, record.received, record.frame.size(), events.size(),
                               parsed.rejected, newest);
     }
-    for (const auto& e : events) {
-      alerts.clear();
-      engine.process(e, alerts);
-      if (probe) probe->after_event(engine, e, alerts, frame_started);
-      handle(alerts);
-    }
+    engine.process_batch(events, alerts, [&](const rules::event& e, std::vector<rules::alert>& made) {
+      if (probe) probe->after_event(engine, e, made, frame_started);
+      handle(made);
+    });
     if (probe) probe->tick(engine);
   }
   // Bursts held back for a digest are emitted at the end of the capture, never lost.

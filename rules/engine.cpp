@@ -144,16 +144,28 @@ void engine::index_rules() {
   }
   price_rules_.clear();
   volume_rules_.clear();
+  stateful_rules_.clear();
+  series_rules_.clear();
+  rule_count_ = rules_->config().rules.size();
+  prefetch_ring_ = {};  // entries may point into rule states about to be replaced
   const auto& specs = rules_->config().rules;
   for (std::size_t r = 0; r < specs.size(); ++r) {
     switch (specs[r].kind) {
       case rule_kind::volume_spike:
         volume_rules_.push_back(r);
+        stateful_rules_.push_back(r);
         break;
       case rule_kind::trading_halt:
         break;  // driven by status events only
       default:
         price_rules_.push_back({r, &specs[r], r < 64 ? std::uint64_t{1} << r : 0});
+        if (specs[r].kind == rule_kind::window_move || specs[r].kind == rule_kind::zscore_move ||
+            specs[r].kind == rule_kind::opening_gap) {
+          stateful_rules_.push_back(r);
+        }
+        if (specs[r].kind == rule_kind::window_move || specs[r].kind == rule_kind::zscore_move) {
+          series_rules_.push_back(r);
+        }
     }
   }
 }
@@ -316,6 +328,65 @@ void engine::process(const event& e, std::vector<alert>& out) {
 
 void engine::flush(std::vector<alert>& out) { emit_due_digests(out, true); }
 
+void engine::prefetch(const event& e) noexcept {
+  constexpr std::size_t ring_mask = std::tuple_size_v<decltype(prefetch_ring_)> - 1;
+  static_assert(ring_mask + 1 > k_prefetch_distance && (ring_mask & (ring_mask + 1)) == 0);
+  const std::size_t now = prefetch_next_++;
+  // Level 0: the new event's slot in the symbol table.
+  prefetch_entry& fresh = prefetch_ring_[now & ring_mask];
+  fresh = {};
+  const std::string* symbol = nullptr;
+  if (const auto* tr = std::get_if<trade>(&e)) symbol = &tr->symbol;
+  else if (const auto* b = std::get_if<bar>(&e)) symbol = &b->symbol;
+  if (symbol) {
+    fresh.hash = symbol_table::hash(*symbol);
+    fresh.price = true;
+    symbol_names_.prefetch(fresh.hash);
+  }
+  if (now < k_prefetch_distance) return;
+  auto at_level = [&](std::size_t level) -> prefetch_entry& {
+    return prefetch_ring_[(now - level * k_prefetch_spacing) & ring_mask];
+  };
+  // Level 1: the slot has arrived; start on the symbol's state.
+  if (prefetch_entry& p = at_level(1); p.price) {
+    const std::uint32_t index = symbol_names_.find_hash(p.hash);
+    if (index < states_.size()) {
+      p.st = states_[index].get();
+      const char* base = reinterpret_cast<const char*>(p.st);
+      static_assert(sizeof(symbol_state) <= 6 * 64);
+      for (std::size_t off = 0; off < sizeof(symbol_state); off += 64) __builtin_prefetch(base + off);
+    }
+  }
+  // Level 2: the state has arrived; its rule states, session masks and recent prints.
+  if (const prefetch_entry& p = at_level(2); p.st && p.st->rules.size() == rule_count_) {
+    const symbol_state& st = *p.st;
+    __builtin_prefetch(st.applies.data());
+    st.recent.prefetch_back();
+    for (const std::size_t r : stateful_rules_) {
+      __builtin_prefetch(&st.rules[r].gap_day);
+      __builtin_prefetch(&st.rules[r].series_);
+    }
+  }
+  // Level 3: the rule states have arrived; the windows and volume buckets they own.
+  if (const prefetch_entry& p = at_level(3); p.st && p.st->rules.size() == rule_count_) {
+    for (const std::size_t r : stateful_rules_) {
+      const rule_state& rs = p.st->rules[r];
+      if (rs.series_) __builtin_prefetch(rs.series_.get());
+      if (rs.volume_) __builtin_prefetch(rs.volume_.get());
+    }
+  }
+  // Level 4: the windows have arrived; their buffers' ends.
+  if (const prefetch_entry& p = at_level(4); p.st && p.st->rules.size() == rule_count_) {
+    for (const std::size_t r : series_rules_) {
+      const series_state* ss = p.st->rules[r].series_.get();
+      if (!ss) continue;
+      ss->mins.prefetch_back();
+      ss->maxs.prefetch_back();
+      ss->points.prefetch_back();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Price observations
 
@@ -412,8 +483,10 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
   st.last_time = t;
   print remembered = accepted;
   remembered.regular = regular;
+  // Oldest out first, so the ring's buffer stays at k_recent_prints (a power of two): a
+  // smaller buffer per symbol is fewer cache lines cycled through.
+  if (st.recent.size() >= k_recent_prints) st.recent.pop_front();
   st.recent.push_back(remembered);
-  if (st.recent.size() > k_recent_prints) st.recent.pop_front();
 
   fresh_.clear();
   static const std::vector<std::string> k_no_members;
@@ -593,6 +666,11 @@ bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_
           ms.sum -= old;
           ms.sum_sq -= old * old;
         }
+        // The baseline's volatility changes only here, once a minute: not on every print.
+        const double n = static_cast<double>(ms.returns.size());
+        const double mean = ms.sum / n;
+        const double variance = std::max(ms.sum_sq / n - mean * mean, 0.0);
+        ms.sigma = std::max(std::sqrt(variance), 1e-6);
       }
       ms.prev_close = ms.minute_close;
     }
@@ -607,14 +685,13 @@ bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_
   const window_point ref = ss.points.front();
   if (ms.returns.size() < r.min_history || ref.time > horizon) return false;
 
-  const double n = static_cast<double>(ms.returns.size());
-  const double mean = ms.sum / n;
-  const double variance = std::max(ms.sum_sq / n - mean * mean, 0.0);
-  const double sigma = std::max(std::sqrt(variance), 1e-6);
-  const double minutes = static_cast<double>(r.window) / static_cast<double>(k_ns_per_min);
   const double move = price / ref.price - 1.0;
-  const double z = move / (sigma * std::sqrt(minutes));
   const double move_pct = move * 100.0;
+  // Both directions need the move itself past the threshold: most prints stop here.
+  if (idle && !(move_pct >= r.threshold_pct) && !(-move_pct >= r.threshold_pct)) return false;
+  const double sigma = ms.sigma;
+  const double minutes = static_cast<double>(r.window) / static_cast<double>(k_ns_per_min);
+  const double z = move / (sigma * std::sqrt(minutes));
   const bool holds_up = z >= r.z_threshold && move_pct >= r.threshold_pct;
   const bool holds_down = -z >= r.z_threshold && -move_pct >= r.threshold_pct;
   if (idle && !holds_up && !holds_down) return false;

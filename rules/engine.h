@@ -11,8 +11,10 @@
 // per-rule storm budget that rolls bursts into a digest.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,6 +110,39 @@ class engine {
 
   /// Processes one event and appends any alerts it causes to `out`.
   void process(const event& e, std::vector<alert>& out);
+
+  /// How many events ahead of process() a caller passes events to prefetch().
+  static constexpr std::size_t k_prefetch_distance = 8;
+  /// A hint that `e` will be processed k_prefetch_distance events from now: starts loading
+  /// what processing it will touch (its symbol's slot, state, rule states, windows) so that it
+  /// is in cache by then. With thousands of symbols the engine's state outgrows the caches and
+  /// a print would otherwise wait on a chain of dependent misses (slot, state, rule state,
+  /// window, window buffer), one after another. Optional and unobservable: the alerts are the
+  /// same with or without it, whatever is passed. Cheap: a hash and a few loads of lines the
+  /// earlier steps already fetched.
+  void prefetch(const event& e) noexcept;
+
+  /// Processes a batch (a frame's events) in order, loading each event's state ahead with
+  /// prefetch() when the batch is long enough for that to pay. For each event, `out` is
+  /// cleared, the event processed, then `after_each(event, out)` called with its alerts.
+  template <typename AfterEach>
+  void process_batch(const std::vector<event>& events, std::vector<alert>& out,
+                     AfterEach&& after_each) {
+    const std::size_t count = events.size();
+    if (count > k_prefetch_distance) {
+      // The first events' loads start together (their misses overlap); from then on each
+      // event's hint is given k_prefetch_distance events before it is processed.
+      for (std::size_t i = 0; i < k_prefetch_distance; ++i) prefetch(events[i]);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      if (count > k_prefetch_distance && i + k_prefetch_distance < count) {
+        prefetch(events[i + k_prefetch_distance]);
+      }
+      out.clear();
+      process(events[i], out);
+      after_each(events[i], out);
+    }
+  }
 
   // ---- the two stages (engine_stage::shard and ::arbiter) --------------------------------
 
@@ -221,6 +256,9 @@ class engine {
     double prev_close = 0;
     ring<double> returns;
     double sum = 0, sum_sq = 0;
+    // Standard deviation of `returns` (floored at 1e-6), updated with them; NaN, as computed
+    // from no returns, until there is one.
+    double sigma = std::numeric_limits<double>::quiet_NaN();
   };
   struct volume_stats {               // per time-of-day bucket, for volume_spike
     std::int64_t day = INT64_MIN;
@@ -415,6 +453,23 @@ class engine {
   };
   std::vector<price_rule> price_rules_;
   std::vector<std::size_t> volume_rules_;  // volume_spike rules
+  // Rules that touch their state on every print (rolling windows, gaps, volume), for prefetch.
+  std::vector<std::size_t> stateful_rules_;
+  std::vector<std::size_t> series_rules_;  // of those, the ones with rolling windows
+  std::size_t rule_count_ = 0;              // rules_->config().rules.size()
+  // prefetch()'s pipeline: each call starts a new event and moves each of the
+  // k_prefetch_steps earlier ones, every k_prefetch_spacing calls, one level deeper (slot,
+  // state, rule states, windows), so each level's loads have had time to arrive.
+  static constexpr std::size_t k_prefetch_spacing = 2;
+  static constexpr std::size_t k_prefetch_steps = 4;
+  static_assert(k_prefetch_spacing * k_prefetch_steps == k_prefetch_distance);
+  struct prefetch_entry {
+    std::uint64_t hash = 0;
+    const symbol_state* st = nullptr;
+    bool price = false;  // a trade or bar: something to prefetch
+  };
+  std::array<prefetch_entry, 16> prefetch_ring_{};
+  std::size_t prefetch_next_ = 0;
   symbol_table symbol_names_;                          // symbol -> index into states_
   std::vector<std::unique_ptr<symbol_state>> states_;  // stable addresses across growth
   std::map<std::pair<std::string, std::string>, basket_state> baskets_;  // (rule, basket)

@@ -40,6 +40,14 @@ class ring {
   T& back() noexcept { return (*this)[size_ - 1]; }
   const T& back() const noexcept { return (*this)[size_ - 1]; }
 
+  /// Starts loading the newest element and the slot the next push_back writes (a cache
+  /// hint: where the engine's windows change on every print).
+  void prefetch_back() const noexcept {
+    if (!data_) return;
+    __builtin_prefetch(&data_[(head_ + size_) & mask_]);
+    __builtin_prefetch(&data_[(head_ + size_ - 1) & mask_]);
+  }
+
   void push_back(const T& v) {
     if (size_ == capacity_) [[unlikely]] grow();
     data_[(head_ + size_) & mask_] = v;

@@ -51,6 +51,17 @@ class symbol_table {
     return {index, true};
   }
 
+  /// Starts loading the slot a symbol with this hash() would be found in (a cache hint).
+  void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask()]); }
+  /// The index of the first symbol whose hash() equals h, or npos. Compares hashes only, so a
+  /// collision can name another symbol: for cache hints, never for lookups.
+  std::uint32_t find_hash(std::uint64_t h) const noexcept {
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+      const slot& s = slots_[i];
+      if (s.index == npos || s.hash == h) return s.index;
+    }
+  }
+
   std::size_t size() const noexcept { return names_.size(); }
   const std::string& name(std::uint32_t index) const noexcept { return names_[index]; }
 

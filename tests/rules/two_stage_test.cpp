@@ -3,6 +3,7 @@
 // escalations, resolves, follow-ups on late headlines and basket breadth are where the stages
 // couple, so the random days below are built to hit all of them, and the real captures
 // (the DeepSeek day and every scenario) are replayed too.
+// Also here: engine::prefetch() hints never change what the engine says (EnginePrefetch).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -269,6 +270,76 @@ TEST(TwoStageEngine, EveryScenarioMatchesTheWholeEngine) {
     ++scenarios;
   }
   EXPECT_GE(scenarios, 9u);
+}
+
+// engine::prefetch() is a hint and nothing more: batches loaded ahead, and hints about events
+// that are not processed next (or never), leave every alert as it was, across a reload too.
+TEST(EnginePrefetch, HintsNeverChangeTheAlerts) {
+  rules_config config = test_support::desk_config();
+  config.storm = {3, 5 * k_ns_per_min};
+  const auto rules = test_support::compile(config);
+  ASSERT_TRUE(rules);
+  std::size_t compared = 0;
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    const std::vector<event> events = random_days(seed);
+    const std::size_t reload_at = events.size() / 2;
+    auto to_lines = [](const std::vector<alert>& alerts) {
+      std::vector<std::string> lines;
+      for (const auto& a : alerts) lines.push_back(to_json(a));
+      return lines;
+    };
+    // Plain: one event at a time, no hints.
+    engine plain(rules);
+    std::vector<alert> want;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i == reload_at) plain.replace_rules(rules);
+      plain.process(events[i], want);
+    }
+    plain.flush(want);
+    // Batched: frames of 1 to 60 events through process_batch (hints for the longer ones).
+    std::mt19937 rng(seed);
+    engine batched(rules);
+    std::vector<alert> got, made;
+    std::vector<event> frame;
+    for (std::size_t i = 0; i < events.size();) {
+      const std::size_t n = std::min<std::size_t>(1 + rng() % 60, events.size() - i);
+      if (i <= reload_at && reload_at < i + n) {  // reload between frames, as the daemon does
+        const std::size_t before = reload_at - i;
+        frame.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
+                     events.begin() + static_cast<std::ptrdiff_t>(i + before));
+        batched.process_batch(frame, made, [&](const event&, std::vector<alert>& a) {
+          got.insert(got.end(), a.begin(), a.end());
+        });
+        batched.replace_rules(rules);
+        i += before;
+        if (before == n) continue;
+        frame.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
+                     events.begin() + static_cast<std::ptrdiff_t>(i + (n - before)));
+        i += n - before;
+      } else {
+        frame.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
+                     events.begin() + static_cast<std::ptrdiff_t>(i + n));
+        i += n;
+      }
+      batched.process_batch(frame, made, [&](const event&, std::vector<alert>& a) {
+        got.insert(got.end(), a.begin(), a.end());
+      });
+    }
+    batched.flush(got);
+    EXPECT_EQ(to_lines(got), to_lines(want)) << "batched, seed " << seed;
+    // Misleading hints: random events from anywhere in the day before each one processed.
+    engine hinted(rules);
+    std::vector<alert> hinted_out;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      for (int k = 0; k < 3; ++k) hinted.prefetch(events[rng() % events.size()]);
+      if (i == reload_at) hinted.replace_rules(rules);
+      hinted.process(events[i], hinted_out);
+    }
+    hinted.flush(hinted_out);
+    EXPECT_EQ(to_lines(hinted_out), to_lines(want)) << "misleading hints, seed " << seed;
+    compared += want.size();
+  }
+  EXPECT_GT(compared, 50u);  // the days must make alerts, or equality proves little
 }
 
 }  // namespace
