@@ -206,11 +206,12 @@ void engine::init_rule_states(symbol_state& st, const std::vector<int>* carried_
 }
 
 // Caches, per symbol, what the hot path would otherwise look up by name on every print.
+template <typename RuleBytes>  // engine::rule_bytes, private to the engine
 static void cache_symbol_facts(const compiled_rules& rules, const std::string& symbol,
                                std::size_t rule_count, const symbol_info*& info,
-                               std::vector<std::uint8_t>& applies, double& limit_pct) {
+                               RuleBytes& applies, double& limit_pct) {
   info = rules.find_symbol(symbol);
-  applies.assign(rule_count, 0);
+  applies.assign(rule_count);
   for (std::size_t r = 0; r < rule_count; ++r) {
     if (rules.rule_applies(r, symbol)) applies[r] = session_mask(rules.config().rules[r]);
   }
@@ -242,6 +243,7 @@ void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
                        st.limit_pct);
     st.exchange = rules_->exchange_for(symbol);
     st.recent_alerts.clear();  // rule indexes may have moved
+    st.basket_links.clear();   // and with them rules' baskets and the symbols' infos
   }
   // The storm window may have changed: recompute when held digests fall due.
   digest_due_ = INT64_MAX;
@@ -360,12 +362,8 @@ void engine::prefetch(const event& e) noexcept {
   // Level 2: the state has arrived; its rule states, session masks and recent prints.
   if (const prefetch_entry& p = at_level(2); p.st && p.st->rules.size() == rule_count_) {
     const symbol_state& st = *p.st;
-    __builtin_prefetch(st.applies.data());
     st.recent.prefetch_back();
-    for (const std::size_t r : stateful_rules_) {
-      __builtin_prefetch(&st.rules[r].gap_day);
-      __builtin_prefetch(&st.rules[r].series_);
-    }
+    for (const std::size_t r : stateful_rules_) __builtin_prefetch(&st.rules[r]);
   }
   // Level 3: the rule states have arrived; the windows and volume buckets they own.
   if (const prefetch_entry& p = at_level(3); p.st && p.st->rules.size() == rule_count_) {
@@ -795,7 +793,7 @@ void engine::eval_luld(const symbol_state& st, double price, signal& up, signal&
   down.rearm = !at_down;
 }
 
-void engine::eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
+void engine::eval_breadth(std::size_t r, const std::string& symbol, symbol_state& st,
                           double price, time_ns t, std::int64_t day, std::vector<alert>& out) {
   (void)out;
   const symbol_info* info = st.info;
@@ -811,19 +809,34 @@ void engine::eval_breadth(std::size_t r, const std::string& symbol, const symbol
   update_basket(r, symbol, st, change, price, t, day, out);
 }
 
-void engine::update_basket(std::size_t r, const std::string& symbol, const symbol_state& st,
+void engine::update_basket(std::size_t r, const std::string& symbol, symbol_state& st,
                            double change, double price, time_ns t, std::int64_t day,
                            std::vector<alert>& out) {
   const rule_spec& spec = rules_->config().rules[r];
   const symbol_info* info = st.info;
   if (!info) return;
-  for (const std::string& basket : info->baskets) {
-    if (!spec.baskets.empty() &&
-        std::find(spec.baskets.begin(), spec.baskets.end(), basket) == spec.baskets.end()) {
-      continue;
+  auto first = std::find_if(st.basket_links.begin(), st.basket_links.end(),
+                            [r](const basket_link& l) { return l.rule == r; });
+  if (first == st.basket_links.end()) {
+    // First print of this symbol for this rule: find its baskets once.
+    const std::size_t before = st.basket_links.size();
+    for (const std::string& basket : info->baskets) {
+      if (!spec.baskets.empty() &&
+          std::find(spec.baskets.begin(), spec.baskets.end(), basket) == spec.baskets.end()) {
+        continue;
+      }
+      basket_state& bs = baskets_[{spec.name, basket}];
+      st.basket_links.push_back(
+          {r, &bs, &bs.members[symbol], &basket, rules_->basket_members(basket).size()});
     }
-    basket_state& bs = baskets_[{spec.name, basket}];
-    bs.members[symbol] = {change, t};
+    if (st.basket_links.size() == before) st.basket_links.push_back({r, nullptr, nullptr, nullptr, 0});
+    first = st.basket_links.begin() + static_cast<std::ptrdiff_t>(before);
+  }
+  for (auto link = first; link != st.basket_links.end() && link->rule == r; ++link) {
+    if (!link->state) break;
+    basket_state& bs = *link->state;
+    const std::string& basket = *link->basket;
+    *link->member = {change, t};
     breadth_ups_.clear();
     breadth_downs_.clear();
     double up_sum = 0, down_sum = 0;
@@ -842,7 +855,7 @@ void engine::update_basket(std::size_t r, const std::string& symbol, const symbo
       if (m.change <= -near) ++down_near;
     }
     const std::size_t min = spec.min_members;
-    const std::size_t total = rules_->basket_members(basket).size();
+    const std::size_t total = link->total;
     auto make_signal = [&](std::size_t n, double sum, std::size_t still_near) {
       signal s;
       s.level = n >= min ? static_cast<int>(std::min<std::size_t>(n / min - 1, 3)) : -1;

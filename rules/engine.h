@@ -279,13 +279,16 @@ class engine {
   };
   // One rule's state for one symbol. Small on purpose (every print walks the symbol's rules):
   // what only some kinds need lives behind a pointer allocated on first use.
-  struct rule_state {
-    trigger up, down;
+  // Line-aligned, with what rolling rules touch on every print (gap, windows, volume) in its
+  // first cache line: the triggers after it are read only when a condition holds or is in
+  // flight.
+  struct alignas(64) rule_state {
     std::int64_t gap_day = INT64_MIN;  // opening_gap: the day whose open is below
     double gap_open = 0;
     time_ns gap_time = 0;
     std::unique_ptr<series_state> series_;  // window_move, zscore_move
     std::unique_ptr<volume_stats> volume_;  // volume_spike
+    trigger up, down;
 
     series_state& series() {
       if (!series_) series_ = std::make_unique<series_state>();
@@ -308,12 +311,47 @@ class engine {
     std::vector<std::string> cited;
     alert snapshot;
   };
+  // Per rule, a byte; inline for up to 16 rules (a vector's size), so the hot path reads it
+  // from the symbol's own cache lines rather than from a block of its own.
+  class rule_bytes {
+   public:
+    void assign(std::size_t count) {
+      heap_.reset(count > k_inline ? new std::uint8_t[count]() : nullptr);
+      inline_.fill(0);
+    }
+    std::uint8_t* data() noexcept { return heap_ ? heap_.get() : inline_.data(); }
+    const std::uint8_t* data() const noexcept { return heap_ ? heap_.get() : inline_.data(); }
+    std::uint8_t& operator[](std::size_t r) noexcept { return data()[r]; }
+    std::uint8_t operator[](std::size_t r) const noexcept { return data()[r]; }
+
+   private:
+    static constexpr std::size_t k_inline = 16;
+    std::array<std::uint8_t, k_inline> inline_{};
+    std::unique_ptr<std::uint8_t[]> heap_;
+  };
+  struct basket_state {
+    struct member {
+      double change = 0;
+      time_ns time = 0;
+    };
+    std::map<std::string, member> members;
+    trigger up, down;
+  };
+  // One basket a symbol counts in for one basket_breadth rule: found once, then reached
+  // without building (rule, basket) keys or looking names up on every print.
+  struct basket_link {
+    std::size_t rule = 0;
+    basket_state* state = nullptr;               // node of baskets_ (never erased: stable)
+    basket_state::member* member = nullptr;      // this symbol's entry in state->members
+    const std::string* basket = nullptr;         // its name, owned by the rules
+    std::size_t total = 0;                       // the basket's member count
+  };
   struct symbol_state {
     std::size_t exchange = 0;
     const symbol_info* info = nullptr;  // null outside the universe
     // Per rule: bit s is set if the rule applies to this symbol in session_kind s (cached, so
     // the hot path neither matches names nor scans session lists).
-    std::vector<std::uint8_t> applies;
+    rule_bytes applies;
     double limit_pct = -1;              // daily price limit in %, negative if none (cached)
     std::int64_t max_id = 0;            // highest trade id seen: anything above is new
     double last_price = 0;
@@ -336,14 +374,9 @@ class engine {
     std::uint64_t busy = 0;
     std::vector<rule_state> rules;
     std::vector<recent_alert> recent_alerts;  // for late-headline follow-ups, oldest first
-  };
-  struct basket_state {
-    struct member {
-      double change = 0;
-      time_ns time = 0;
-    };
-    std::map<std::string, member> members;
-    trigger up, down;
+    // Per basket_breadth rule evaluated so far, its baskets (a link with a null state when the
+    // rule has none for this symbol); cleared when the rules are replaced.
+    std::vector<basket_link> basket_links;
   };
   struct storm_state {
     std::deque<time_ns> fired;
@@ -388,9 +421,9 @@ class engine {
   // needs no state update, so an idle rule can be skipped without building its signals.
   bool may_hold(const rule_spec& spec, const symbol_state& st, double price,
                 double move_pct) const noexcept;
-  void eval_breadth(std::size_t r, const std::string& symbol, const symbol_state& st,
+  void eval_breadth(std::size_t r, const std::string& symbol, symbol_state& st,
                     double price, time_ns t, std::int64_t day, std::vector<alert>& out);
-  void update_basket(std::size_t r, const std::string& symbol, const symbol_state& st,
+  void update_basket(std::size_t r, const std::string& symbol, symbol_state& st,
                      double change, double price, time_ns t, std::int64_t day,
                      std::vector<alert>& out);
   std::size_t rule_index(const std::string& name) const;
