@@ -15,7 +15,15 @@
 //   build-release/bin/aftershock-feedsim generate --symbols 5000 --events 2000000
 //       --per-frame 1..100 --headline-every 1000 --out /tmp/day.ndjson
 //   build-release/bin/replay_bench /tmp/day.ndjson [--config deploy/config/aftershock.yaml]
-//       [--repeat 3] [--name LABEL]
+//       [--repeat 3] [--name LABEL] [--only ceiling|parse|replay]
+//   (--only: that stage once, nothing else: for callgrind's instructions per event)
+//   build-release/bin/replay_bench --dump-events OUT CAPTURE...
+//   build-release/bin/replay_bench --dump-captures OUT FILE...
+//   build-release/bin/replay_bench --dump-frames DIALECT OUT FILE...
+//       measure nothing: they write every parse result and event, one line each with every
+//       field (floats in hex), of captures merged, of files each read as a capture, or of files
+//       each parsed as one frame. Diff two builds' dumps (over a day, the fuzz corpora) to
+//       show a parser change emits the same events and counts
 #include <simdjson.h>
 #include <time.h>
 
@@ -23,8 +31,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "daemon/config_loader.h"
@@ -32,6 +43,7 @@
 #include "feeds/capture_reader.h"
 #include "feeds/frame_parser.h"
 #include "rules/engine.h"
+#include "rules/event.h"
 
 namespace {
 
@@ -213,6 +225,181 @@ stage_result parse_pass(const std::string& path) {
   return r;
 }
 
+// ---- event dump: what the parsers emit, field by field ---------------------------------------
+
+void dump_string(std::FILE* f, const std::string& s) {
+  std::fputc('"', f);
+  for (const char c : s) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      std::fprintf(f, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      std::fputc(c, f);
+    }
+  }
+  std::fputc('"', f);
+}
+
+// One value of a dump line, after a space: strings quoted and escaped, floats in hex (exact),
+// integers in decimal, lists as their size and then their elements.
+template <class V>
+void put(std::FILE* f, const V& v) {
+  if constexpr (std::is_same_v<V, std::string>) {
+    std::fputc(' ', f);
+    dump_string(f, v);
+  } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+    std::fprintf(f, " %zu", v.size());
+    for (const std::string& x : v) put(f, x);
+  } else if constexpr (std::is_floating_point_v<V>) {
+    std::fprintf(f, " %a", v);
+  } else if constexpr (std::is_enum_v<V>) {
+    std::fprintf(f, " %d", static_cast<int>(v));
+  } else {
+    std::fprintf(f, " %lld", static_cast<long long>(v));
+  }
+}
+
+template <class... V>
+void put_line(std::FILE* f, const char* kind, const V&... values) {
+  std::fputs(kind, f);
+  (put(f, values), ...);
+  std::fputc('\n', f);
+}
+
+// Every field of an event, on one line.
+struct event_dumper {
+  std::FILE* f;
+  void operator()(const rules::trade& e) const {
+    put_line(f, "trade", e.symbol, e.price, e.size, e.time, e.id);
+  }
+  void operator()(const rules::quote& e) const {
+    put_line(f, "quote", e.symbol, e.bid, e.ask, e.bid_size, e.ask_size, e.time);
+  }
+  void operator()(const rules::bar& e) const {
+    put_line(f, "bar", e.symbol, e.kind, e.open, e.high, e.low, e.close, e.volume, e.start, e.end);
+  }
+  void operator()(const rules::news& e) const {
+    put_line(f, "news", e.id, e.headline, e.summary, e.url, e.source, e.lang, e.symbols, e.time,
+             e.updated);
+  }
+  void operator()(const rules::trading_status& e) const {
+    put_line(f, "status", e.symbol, e.status_code, e.status_message, e.reason_code,
+             e.reason_message, e.time);
+  }
+  void operator()(const rules::luld_band& e) const {
+    put_line(f, "luld", e.symbol, e.limit_up, e.limit_down, e.indicator, e.time);
+  }
+  void operator()(const rules::trade_correction& e) const {
+    put_line(f, "correction", e.symbol, e.original_id, e.original_price, e.original_size,
+             e.corrected_id, e.corrected_price, e.corrected_size, e.time);
+  }
+  void operator()(const rules::trade_cancel& e) const {
+    put_line(f, "cancel", e.symbol, e.id, e.price, e.size, e.is_error, e.time);
+  }
+};
+
+void dump_parse(std::FILE* f, const feeds::parse_result& parsed,
+                const std::vector<rules::event>& events) {
+  std::fprintf(f, "events %zu rejected %zu ignored %zu error %s controls %zu\n", parsed.events,
+               parsed.rejected, parsed.ignored, feeds::to_string(parsed.error),
+               parsed.controls.size());
+  for (const auto& c : parsed.controls) put_line(f, "control", c.what, c.code, c.message);
+  for (const auto& e : events) std::visit(event_dumper{f}, e);
+}
+
+struct dump_parsers {
+  std::vector<feeds::frame_parser> parsers;
+  std::vector<rules::event> events;
+  dump_parsers() {
+    for (std::size_t i = 0; i < feeds::k_dialect_count; ++i) {
+      parsers.emplace_back(static_cast<feeds::dialect>(i));
+    }
+  }
+  // Every record of `reader`, its parse result and events.
+  void records(std::FILE* f, feeds::capture_reader& reader) {
+    feeds::capture_record rec;
+    while (reader.next(rec)) {
+      events.clear();
+      feeds::frame_parser& parser = parsers[static_cast<std::size_t>(rec.feed)];
+      const auto parsed =
+          rec.padded ? parser.parse_padded(rec.frame, events) : parser.parse(rec.frame, events);
+      std::fprintf(f, "record %s:%zu at %lld feed %s padded %d ", std::string(rec.source).c_str(),
+                   rec.line, static_cast<long long>(rec.received), feeds::to_string(rec.feed),
+                   rec.padded ? 1 : 0);
+      dump_parse(f, parsed, events);
+    }
+    const feeds::capture_stats& st = reader.stats();
+    std::fprintf(f, "stats lines %zu frames %zu bad_lines %zu out_of_order %zu\n", st.lines,
+                 st.frames, st.bad_lines, st.out_of_order);
+  }
+};
+
+bool read_whole(const std::string& path, std::string& text) {
+  if (feeds::read_capture_file(path, text, nullptr)) return true;
+  std::fprintf(stderr, "cannot read %s\n", path.c_str());
+  return false;
+}
+
+// --dump-events OUT CAPTURE...: the captures merged, as replay merges them.
+// --dump-captures OUT FILE...: each file alone, then as two captures (the whole, and its
+//     second half) merged, as the capture_reader fuzz target reads its inputs.
+// --dump-frames DIALECT OUT FILE...: each file as one frame, through parse() and through
+//     parse_padded() with odd bytes after it.
+int dump(const std::string& mode, const std::vector<std::string>& args) {
+  std::size_t first = 1;
+  std::optional<feeds::dialect> which;
+  if (mode == "--dump-frames") {
+    which = feeds::dialect_from_name(args[0]);
+    if (!which || args.size() < 3) {
+      std::fprintf(stderr, "usage: replay_bench --dump-frames DIALECT OUT FILE...\n");
+      return 64;
+    }
+    first = 2;
+  }
+  const std::string& out_path = args[first - 1];
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(out_path.c_str(), "w"), std::fclose);
+  if (!f) {
+    std::fprintf(stderr, "cannot write %s\n", out_path.c_str());
+    return 73;
+  }
+  dump_parsers d;
+  if (mode == "--dump-events") {
+    feeds::capture_reader reader;
+    for (std::size_t i = first; i < args.size(); ++i) {
+      std::string text;
+      if (!read_whole(args[i], text)) return 66;
+      reader.add(args[i], std::move(text));
+    }
+    d.records(f.get(), reader);
+    return 0;
+  }
+  for (std::size_t i = first; i < args.size(); ++i) {
+    std::string text;
+    if (!read_whole(args[i], text)) return 66;
+    std::fprintf(f.get(), "file %s\n", args[i].c_str());
+    if (mode == "--dump-captures") {
+      feeds::capture_reader alone;
+      alone.add("alone", text);
+      d.records(f.get(), alone);
+      feeds::capture_reader two;
+      two.add("first", text);
+      two.add("second", text.substr(text.size() / 2));
+      d.records(f.get(), two);
+      continue;
+    }
+    feeds::frame_parser& parser = d.parsers[static_cast<std::size_t>(*which)];
+    d.events.clear();
+    dump_parse(f.get(), parser.parse(text, d.events), d.events);
+    // The same bytes with padding after them that looks like more JSON.
+    std::string padded = text + std::string(feeds::k_frame_padding, '}');
+    for (std::size_t k = text.size(); k < padded.size(); k += 3) padded[k] = '"';
+    d.events.clear();
+    dump_parse(f.get(),
+               parser.parse_padded(std::string_view(padded).substr(0, text.size()), d.events),
+               d.events);
+  }
+  return 0;
+}
+
 // ---- full replay -------------------------------------------------------------------------------
 
 stage_result replay_pass(const daemon::loaded_config& config, const std::string& path) {
@@ -255,9 +442,14 @@ void print_stage(const char* name, const stage_result& r, const stage_result& ce
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string capture, config_path = "deploy/config/aftershock.yaml", name;
+  std::string capture, config_path = "deploy/config/aftershock.yaml", name, only;
   int repeat = 3;
   std::vector<std::string> positional;
+  if (argc >= 4 &&
+      (std::string(argv[1]) == "--dump-events" || std::string(argv[1]) == "--dump-captures" ||
+       std::string(argv[1]) == "--dump-frames")) {
+    return dump(argv[1], std::vector<std::string>(argv + 2, argv + argc));
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--config" && i + 1 < argc) {
@@ -266,11 +458,16 @@ int main(int argc, char** argv) {
       repeat = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--name" && i + 1 < argc) {
       name = argv[++i];
+    } else if (a == "--only" && i + 1 < argc &&
+               (std::string_view(argv[i + 1]) == "ceiling" ||
+                std::string_view(argv[i + 1]) == "parse" ||
+                std::string_view(argv[i + 1]) == "replay")) {
+      only = argv[++i];
     } else if (!a.empty() && a[0] != '-' && positional.size() < 2) {
       positional.push_back(a);
     } else {
       std::fprintf(stderr, "usage: replay_bench [CONFIG] CAPTURE [--config FILE] [--repeat N] "
-                           "[--name LABEL]\n");
+                           "[--name LABEL] [--only ceiling|parse|replay]\n");
       return 64;
     }
   }
@@ -282,7 +479,7 @@ int main(int argc, char** argv) {
     capture = positional[0];
   } else {
     std::fprintf(stderr, "usage: replay_bench [CONFIG] CAPTURE [--config FILE] [--repeat N] "
-                         "[--name LABEL]\n");
+                         "[--name LABEL] [--only ceiling|parse|replay]\n");
     return 64;
   }
   if (name.empty()) name = capture;
@@ -298,6 +495,16 @@ int main(int argc, char** argv) {
               simdjson::get_active_implementation()->name().c_str(), repeat);
   std::printf("kernels  parse path: %s\n", feeds::parser_kernel_name());
 
+  if (!only.empty()) {
+    // One stage alone, for a profiler (callgrind: instructions per event of that stage).
+    const double cpu_start = cpu_seconds();
+    stage_result r = only == "ceiling" ? ceiling_pass(capture)
+                     : only == "parse" ? parse_pass(capture)
+                                       : replay_pass(config, capture);
+    r.cpu = cpu_seconds() - cpu_start;
+    print_stage(only.c_str(), r, r, "alone");
+    return 0;
+  }
   const stage_result ceiling = best_of(repeat, [&] { return ceiling_pass(capture); });
   const stage_result parse = best_of(repeat, [&] { return parse_pass(capture); });
   const stage_result replay = best_of(repeat, [&] { return replay_pass(config, capture); });

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include <algorithm>
@@ -39,50 +39,108 @@ std::string_view trim_right(std::string_view s) noexcept {
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// Whether `v` (starting with '[' or '{') is one balanced JSON container and nothing after it:
-// brackets matched by kind, strings closed, no raw control characters inside strings, at most
-// 255 deep. The checks the capture's simdjson pass makes of a frame it skips over (stage 1 and
-// raw_json()); deeper or odder input is left to that pass. 64 bytes at a time with SSE2 (the
-// x86-64 baseline: quotes found by compare, strings by a prefix XOR of the quote bits, as
-// simdjson's stage 1 does), byte by byte from the first backslash on and for the tail.
-bool one_balanced_container(std::string_view v) noexcept {
-  const char* p = v.data();
-  const std::size_t n = v.size();
-  char expected[256];  // closing bracket per open level
-  std::size_t depth = 0;
-  bool in_string = false;
-  std::size_t i = 0;
-  auto open = [&](char c) {
-    if (depth == sizeof expected) return false;
-    expected[depth++] = c == '[' ? ']' : '}';
-    return true;
-  };
-  // 1: the container closed exactly at the end; 0: closed early or mismatched; -1: go on.
-  auto close = [&](char c, std::size_t at) {
-    if (depth == 0 || expected[--depth] != c) return 0;
-    if (depth == 0) return at + 1 == n ? 1 : 0;
-    return -1;
-  };
 #if defined(__SSE2__)
-  // One 64-byte block at `q` (bytes i .. i + 63 of the frame): -1 go on, 0 / 1 the answer,
-  // 2 a backslash (the byte loop takes over at i).
+// Bit i set where byte i of a 64-byte block is: a quote, a backslash, a bracket, below 0x20.
+struct block_masks {
+  std::uint64_t quotes = 0, backslashes = 0, brackets = 0, controls = 0;
+};
+
+inline block_masks masks_sse2(const char* q) noexcept {
   const __m128i k_quote = _mm_set1_epi8('"'), k_backslash = _mm_set1_epi8('\\'),
                 k_fold = _mm_set1_epi8(0x20), k_open = _mm_set1_epi8('{'),
                 k_close = _mm_set1_epi8('}'), k_control = _mm_set1_epi8(0x1f);
-  auto block = [&](const char* q) -> int {
-    std::uint64_t quotes = 0, backslashes = 0, opens = 0, closes = 0, controls = 0;
-    for (int j = 0; j < 4; ++j) {  // unrolled by the compiler: constant trip count
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * j));
-      const __m128i folded = _mm_or_si128(b, k_fold);  // '[' -> '{', ']' -> '}'
-      auto bits = [&](__m128i m) {
-        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(m))) << (16 * j);
-      };
-      quotes |= bits(_mm_cmpeq_epi8(b, k_quote));
-      backslashes |= bits(_mm_cmpeq_epi8(b, k_backslash));
-      opens |= bits(_mm_cmpeq_epi8(folded, k_open));
-      closes |= bits(_mm_cmpeq_epi8(folded, k_close));
-      controls |= bits(_mm_cmpeq_epi8(_mm_min_epu8(b, k_control), b));  // bytes < 0x20
-    }
+  block_masks m;
+  for (int j = 0; j < 4; ++j) {  // unrolled by the compiler: constant trip count
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * j));
+    const __m128i folded = _mm_or_si128(b, k_fold);  // '[' -> '{', ']' -> '}'
+    auto bits = [&](__m128i v) {
+      return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * j);
+    };
+    m.quotes |= bits(_mm_cmpeq_epi8(b, k_quote));
+    m.backslashes |= bits(_mm_cmpeq_epi8(b, k_backslash));
+    m.brackets |=
+        bits(_mm_or_si128(_mm_cmpeq_epi8(folded, k_open), _mm_cmpeq_epi8(folded, k_close)));
+    m.controls |= bits(_mm_cmpeq_epi8(_mm_min_epu8(b, k_control), b));  // bytes < 0x20
+  }
+  return m;
+}
+#endif
+
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(__AVX2__)
+// The same from two 32-byte loads: half the compares and movemasks. Only called after
+// __builtin_cpu_supports("avx2").
+[[gnu::target("avx2")]] inline block_masks masks_avx2(const char* q) noexcept {
+  const __m256i k_quote = _mm256_set1_epi8('"'), k_backslash = _mm256_set1_epi8('\\'),
+                k_fold = _mm256_set1_epi8(0x20), k_open = _mm256_set1_epi8('{'),
+                k_close = _mm256_set1_epi8('}'), k_control = _mm256_set1_epi8(0x1f);
+  block_masks m;
+  for (int j = 0; j < 2; ++j) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * j));
+    const __m256i folded = _mm256_or_si256(b, k_fold);
+    const auto shift = 32 * j;
+    m.quotes |= static_cast<std::uint64_t>(
+                    static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, k_quote))))
+                << shift;
+    m.backslashes |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                         _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, k_backslash))))
+                     << shift;
+    m.brackets |=
+        static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(
+            _mm256_cmpeq_epi8(folded, k_open), _mm256_cmpeq_epi8(folded, k_close)))))
+        << shift;
+    m.controls |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, k_control), b))))
+                  << shift;
+  }
+  return m;
+}
+#endif
+
+// Whether `v` (starting with '[' or '{') is one balanced JSON container and nothing after it:
+// brackets matched by kind, strings closed, no raw control characters inside strings, at most
+// 255 deep. The checks the capture's simdjson pass makes of a frame it skips over (stage 1 and
+// raw_json()); deeper or odder input is left to that pass. 64 bytes at a time (quotes found by
+// compare, strings by a prefix XOR of the quote bits, as simdjson's stage 1 does): with AVX2
+// where the machine has it, else SSE2 (the x86-64 baseline); byte by byte from the first
+// backslash on and for the tail.
+class container_check {
+ public:
+  explicit container_check(std::string_view v) noexcept : p_(v.data()), n_(v.size()) {}
+
+  bool run() noexcept {
+#if defined(__SSE2__)
+#if defined(__GNUC__) && !defined(__AVX2__)
+    static const bool k_avx2 = __builtin_cpu_supports("avx2");
+    const int r = k_avx2 ? blocks_avx2() : blocks_sse2();
+#else
+    const int r = blocks_sse2();
+#endif
+    if (r == 0 || r == 1) return r == 1;
+    if (r == -1) return false;  // the end came before the container closed
+      // r == 2: a backslash in the block at i_; on byte by byte from there.
+#endif
+    return bytes();
+  }
+
+ private:
+  static constexpr std::size_t k_max_depth = 256;
+
+  bool open(char c) noexcept {
+    if (depth_ == k_max_depth) return false;
+    expected_[depth_++] = c == '[' ? ']' : '}';
+    return true;
+  }
+  // 1: the container closed exactly at the end; 0: closed early or mismatched; -1: go on.
+  int close(char c, std::size_t at) noexcept {
+    if (depth_ == 0 || expected_[--depth_] != c) return 0;
+    if (depth_ == 0) return at + 1 == n_ ? 1 : 0;
+    return -1;
+  }
+
+  // The 64 bytes at `q` (bytes i_ .. i_ + 63 of the frame) given their bit masks: -1 go on,
+  // 0 / 1 the answer, 2 a backslash (the byte loop takes over at i_).
+  [[gnu::always_inline]] int block(const char* q, std::uint64_t quotes, std::uint64_t backslashes,
+                                   std::uint64_t brackets, std::uint64_t controls) noexcept {
     if (backslashes != 0) return 2;
     // Inside a string: from an opening quote up to (not including) its closing quote.
     std::uint64_t inside = quotes;
@@ -92,66 +150,104 @@ bool one_balanced_container(std::string_view v) noexcept {
     inside ^= inside << 8;
     inside ^= inside << 16;
     inside ^= inside << 32;
-    if (in_string) inside = ~inside;
+    if (in_string_) inside = ~inside;
     if ((controls & inside) != 0) return 0;
-    std::uint64_t brackets = (opens | closes) & ~inside;
+    brackets &= ~inside;
     while (brackets != 0) {
       const auto k = static_cast<std::size_t>(__builtin_ctzll(brackets));
       brackets &= brackets - 1;
       const char c = q[k];
       if (c == '[' || c == '{') {
         if (!open(c)) return 0;
-      } else if (const int r = close(c, i + k); r >= 0) {
+      } else if (const int r = close(c, i_ + k); r >= 0) {
         return r;
       }
     }
-    if ((__builtin_popcountll(quotes) & 1) != 0) in_string = !in_string;
+    if ((__builtin_popcountll(quotes) & 1) != 0) in_string_ = !in_string_;
     return -1;
-  };
-  int r = -1;
-  while (i + 64 <= n && (r = block(p + i)) == -1) i += 64;
-  if (r == -1 && i < n) {
-    // The tail, padded with spaces (neither quotes, brackets, backslashes nor control bytes).
-    char tail[64];
+  }
+
+  // One 64-byte block at `q` given its masks (block_masks).
+  [[gnu::always_inline]] int block(const char* q, const block_masks& m) noexcept {
+    return block(q, m.quotes, m.backslashes, m.brackets, m.controls);
+  }
+
+  // The tail: the last bytes of the frame padded with spaces (neither quotes, brackets,
+  // backslashes nor control bytes) to a block, into `tail`.
+  const char* pad_tail(char (&tail)[64]) const noexcept {
     std::memset(tail, ' ', sizeof tail);
-    std::memcpy(tail, p + i, n - i);
-    r = block(tail);
-    if (r == -1) return false;  // the end came before the container closed
+    std::memcpy(tail, p_ + i_, n_ - i_);
+    return tail;
   }
-  if (r == 0 || r == 1) return r == 1;
-  if (r == -1) return false;  // i == n: nothing closed it
-  // r == 2: a backslash in the block at i; on byte by byte from there.
+
+  // Whole blocks, then the tail: -1 if the end came first, else as block(). The loop is
+  // written out per instruction set so that the masks inline into it.
+#if defined(__SSE2__)
+  int blocks_sse2() noexcept {
+    int r = -1;
+    while (i_ + 64 <= n_ && (r = block(p_ + i_, masks_sse2(p_ + i_))) == -1) i_ += 64;
+    if (r == -1 && i_ < n_) {
+      char tail[64];
+      const char* q = pad_tail(tail);
+      r = block(q, masks_sse2(q));
+    }
+    return r;
+  }
 #endif
-  for (; i < n; ++i) {
-    const char c = p[i];
-    if (in_string) {
-      if (c == '"') {
-        in_string = false;
-      } else if (c == '\\') {
-        ++i;  // the escaped byte, whatever it is (stage 1 checks no more)
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        return false;
-      }
-      continue;
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(__AVX2__)
+  [[gnu::target("avx2")]] int blocks_avx2() noexcept {
+    int r = -1;
+    while (i_ + 64 <= n_ && (r = block(p_ + i_, masks_avx2(p_ + i_))) == -1) i_ += 64;
+    if (r == -1 && i_ < n_) {
+      char tail[64];
+      const char* q = pad_tail(tail);
+      r = block(q, masks_avx2(q));
     }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '[':
-      case '{':
-        if (!open(c)) return false;
-        break;
-      case ']':
-      case '}':
-        if (const int r = close(c, i); r >= 0) return r == 1;
-        break;
-      default:
-        break;
-    }
+    return r;
   }
-  return false;
-}
+#endif
+
+  bool bytes() noexcept {
+    for (; i_ < n_; ++i_) {
+      const char c = p_[i_];
+      if (in_string_) {
+        if (c == '"') {
+          in_string_ = false;
+        } else if (c == '\\') {
+          ++i_;  // the escaped byte, whatever it is (stage 1 checks no more)
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+          return false;
+        }
+        continue;
+      }
+      switch (c) {
+        case '"':
+          in_string_ = true;
+          break;
+        case '[':
+        case '{':
+          if (!open(c)) return false;
+          break;
+        case ']':
+        case '}':
+          if (const int r = close(c, i_); r >= 0) return r == 1;
+          break;
+        default:
+          break;
+      }
+    }
+    return false;
+  }
+
+  const char* p_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+  char expected_[k_max_depth];  // closing bracket per open level
+  std::size_t depth_ = 0;
+  bool in_string_ = false;
+};
+
+bool one_balanced_container(std::string_view v) noexcept { return container_check(v).run(); }
 
 // One added capture: its text (with simdjson padding after it, so lines are parsed in place and
 // `frame` views can point straight into it) and the next record it will yield.
@@ -179,6 +275,7 @@ struct capture_reader::impl {
   od::parser parser;
   std::string yielded_raw;  // the `raw` text of the record last returned
   capture_stats stats;
+  detail::rfc3339_converter convert_at;  // the lines' `at`: a capture's run through its minutes
 
   // Heap order: later `at` sinks; equal `at` falls back to the order captures were added.
   static bool later(const capture_source* a, const capture_source* b) noexcept {
@@ -244,7 +341,7 @@ struct capture_reader::impl {
     std::size_t pos = k_at.size();
     const std::size_t at_end = line.find('"', pos);
     if (at_end == std::string_view::npos) return false;
-    const std::optional<rules::time_ns> at = detail::time_from_rfc3339(line.substr(pos, at_end - pos));
+    const std::optional<rules::time_ns> at = convert_at(line.substr(pos, at_end - pos));
     if (!at || line.compare(at_end, k_feed.size(), k_feed) != 0) return false;
     pos = at_end + k_feed.size();
     const std::size_t feed_end = line.find('"', pos);
@@ -287,7 +384,7 @@ struct capture_reader::impl {
       const std::string_view key = detail::raw_key(field);
       od::value& v = field.value();
       if (key == "at") {
-        has_at = detail::read_rfc3339_time(v, s.head.received);
+        has_at = detail::read_rfc3339_time(v, s.head.received, convert_at);
         ok = ok && has_at;
       } else if (key == "feed") {
         std::string_view name;

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -267,8 +268,9 @@ class session : public std::enable_shared_from_this<session> {
     update([&](feed_stats& st) { ++st.oversized_frames; });
   }
 
-  // A text frame: watchdog, recording, parsing, counters, hand-off of the events.
-  const parse_result& process_frame(std::string_view frame) {
+  // A text frame: watchdog, recording, parsing, counters, hand-off of the events. `padded`:
+  // k_frame_padding readable bytes follow the frame, so it is parsed where it lies.
+  const parse_result& process_frame(std::string_view frame, bool padded) {
     const rules::time_ns now = mono();
     const rules::time_ns utc_now = utc();
     if (watchdog_.on_message(now)) notify_recovered();
@@ -279,7 +281,7 @@ class session : public std::enable_shared_from_this<session> {
       record_errors_.store(recorder_->errors(), std::memory_order_relaxed);
     }
     events_.clear();
-    parsed_ = parser_.parse(frame, events_);
+    parsed_ = padded ? parser_.parse_padded(frame, events_) : parser_.parse(frame, events_);
     rules::time_ns newest = 0;
     for (const rules::event& e : events_) newest = std::max(newest, rules::event_time(e));
     update([&](feed_stats& st) {
@@ -797,9 +799,16 @@ class ws_connection final : public connection {
         s_.on_binary_frame(bytes);
         continue;
       }
+      // Room for the parser's padding after the message, in the buffer itself, so the frame is
+      // parsed where Beast put it rather than copied into the parser's padded buffer. The
+      // buffer keeps its capacity from message to message: prepare() only reallocates (and
+      // moves the message) when one comes within the padding of the largest so far. Spaces,
+      // as frame_parser::parse() pads.
+      const net::mutable_buffer padding = buffer_.prepare(k_frame_padding);
+      std::memset(padding.data(), ' ', padding.size());
       const std::string_view frame(static_cast<const char*>(buffer_.cdata().data()),
                                    buffer_.size());
-      const parse_result& parsed = s_.process_frame(frame);
+      const parse_result& parsed = s_.process_frame(frame, /*padded=*/true);
       apply(vendor_.on_frame(frame, parsed));
       if (parsed.events > 0) health_.on_data(s_.mono());
       after_step();

@@ -60,7 +60,10 @@ enum field : unsigned {
 
 struct element {
   field_bits bits;
-  std::string type, symbol, indicator, status_code, status_message, reason_code, reason_message;
+  // In the parser's string buffer (read_string into a view): valid while the frame is decoded,
+  // and copied only into the event that keeps it.
+  std::string_view type, symbol;
+  std::string indicator, status_code, status_message, reason_code, reason_message;
   std::string action, msg, news_id, headline, summary, url, source;
   std::vector<std::string> symbols;
   rules::time_ns time = 0, created_at = 0, updated_at = 0;
@@ -110,13 +113,16 @@ class alpaca_decoder final : public decoder {
   parse_error read_element(od::object& obj) {
     element& el = el_;
     field_bits& b = el.bits;
-    return for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+    // Inlined into the field loop: called for every field of every element, the call's
+    // prologue and epilogue cost as much as the switch.
+    return for_each_field(obj, [&](const field_key& key, od::value& v)
+                                   __attribute__((always_inline)) -> parse_error {
       // One line per key: the table is easier to audit than the formatter's layout.
       // clang-format off
-      switch (key_code(key)) {
+      switch (key.code) {
         case key_code("T"): b.set(f_type, read_string(v, el.type)); break;
         case key_code("S"): b.set(f_symbol, read_string(v, el.symbol)); break;
-        case key_code("t"): b.set(f_time, read_rfc3339_time(v, el.time)); break;
+        case key_code("t"): b.set(f_time, read_rfc3339_time(v, el.time, convert_time_)); break;
         // For an ambiguous key, the JSON type picks the slot, and the slot it did not pick is
         // marked unusable: a string "i" on a trade is as wrong as a numeric one on a LULD band.
         case key_code("i"): {
@@ -175,10 +181,10 @@ class alpaca_decoder final : public decoder {
           break;
         }
         case 0:  // longer than 8 bytes
-          if (key == "created_at") {
-            b.set(f_created_at, read_rfc3339_time(v, el.created_at));
-          } else if (key == "updated_at") {
-            b.set(f_updated_at, read_rfc3339_time(v, el.updated_at));
+          if (key.text == "created_at") {
+            b.set(f_created_at, read_rfc3339_time(v, el.created_at, convert_time_));
+          } else if (key.text == "updated_at") {
+            b.set(f_updated_at, read_rfc3339_time(v, el.updated_at, convert_time_));
           }
           break;
         default: break;  // x, z, n, vw, author, content ...: not used
@@ -285,8 +291,12 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(rules::trade{std::move(el.symbol), el.price, el.size, el.time,
-                           el.bits.has(f_id) ? el.id : 0});
+    rules::trade& t = sink.add<rules::trade>();
+    t.symbol.append(el.symbol);  // into the empty string's own buffer: no temporary to move
+    t.price = el.price;
+    t.size = el.size;
+    t.time = el.time;
+    t.id = el.bits.has(f_id) ? el.id : 0;
   }
 
   void quote(frame_sink& sink) {
@@ -300,31 +310,39 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(rules::quote{std::move(el.symbol), el.bid, el.ask, bid_size, ask_size, el.time});
+    rules::quote& q = sink.add<rules::quote>();
+    q.symbol.append(el.symbol);
+    q.bid = el.bid;
+    q.ask = el.ask;
+    q.bid_size = bid_size;
+    q.ask_size = ask_size;
+    q.time = el.time;
   }
 
   void bar(frame_sink& sink, rules::bar_kind kind) {
     element& el = el_;
     if (!check(sink, k_bar_required, k_bar_required)) return;
-    rules::bar b{std::move(el.symbol),
-                 kind,
-                 el.open,
-                 el.high,
-                 el.low,
-                 el.close,
-                 el.volume,
-                 el.time,
-                 el.time};
     // `t` labels the bar with its start. Minute bars (and their late revisions) are final one
     // minute later. A daily bar is a running snapshot re-sent each minute, and the message does
     // not say when it was taken, so `end` = `start` (the session day's label) rather than
     // inventing a close time: consumers must not read a daily bar's end as "now".
-    if (kind != rules::bar_kind::daily) b.end = b.start + rules::k_ns_per_min;
-    if (!valid_bar(b)) {
+    const rules::time_ns end =
+        kind != rules::bar_kind::daily ? el.time + rules::k_ns_per_min : el.time;
+    if (!valid_symbol(el.symbol) || !valid_bar_values(el.open, el.high, el.low, el.close,
+                                                      el.volume, el.time, end)) {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(std::move(b));
+    rules::bar& b = sink.add<rules::bar>();
+    b.symbol.append(el.symbol);
+    b.kind = kind;
+    b.open = el.open;
+    b.high = el.high;
+    b.low = el.low;
+    b.close = el.close;
+    b.volume = el.volume;
+    b.start = el.time;
+    b.end = end;
   }
 
   void status(frame_sink& sink) {
@@ -334,14 +352,12 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    rules::trading_status s;
-    s.symbol = std::move(el.symbol);
+    rules::trading_status& s = sink.add<rules::trading_status>(std::string(el.symbol));
     if (el.bits.has(f_status_code)) s.status_code = std::move(el.status_code);
     if (el.bits.has(f_status_message)) s.status_message = std::move(el.status_message);
     if (el.bits.has(f_reason_code)) s.reason_code = std::move(el.reason_code);
     if (el.bits.has(f_reason_message)) s.reason_message = std::move(el.reason_message);
     s.time = el.time;
-    sink.emit(std::move(s));
   }
 
   void luld(frame_sink& sink) {
@@ -351,9 +367,9 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(rules::luld_band{std::move(el.symbol), el.limit_up, el.limit_down,
+    sink.add<rules::luld_band>(std::string(el.symbol), el.limit_up, el.limit_down,
                                el.bits.has(f_indicator) ? std::move(el.indicator) : std::string(),
-                               el.time});
+                               el.time);
   }
 
   void correction(frame_sink& sink) {
@@ -364,8 +380,9 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(rules::trade_correction{std::move(el.symbol), el.orig_id, el.orig_price, el.orig_size,
-                                      el.corr_id, el.corr_price, el.corr_size, el.time});
+    sink.add<rules::trade_correction>(std::string(el.symbol), el.orig_id, el.orig_price,
+                                      el.orig_size, el.corr_id, el.corr_price, el.corr_size,
+                                      el.time);
   }
 
   void cancel(frame_sink& sink) {
@@ -379,8 +396,8 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    sink.emit(rules::trade_cancel{std::move(el.symbol), el.id, el.price, el.size,
-                                  has_action && el.action == "E", el.time});
+    sink.add<rules::trade_cancel>(std::string(el.symbol), el.id, el.price, el.size,
+                                  has_action && el.action == "E", el.time);
   }
 
   void news(frame_sink& sink) {
@@ -412,6 +429,7 @@ class alpaca_decoder final : public decoder {
 
   bool news_endpoint_;
   element el_;  // reused element after element: its strings keep their capacity
+  rfc3339_converter convert_time_;
 };
 
 }  // namespace

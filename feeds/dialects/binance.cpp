@@ -61,9 +61,10 @@ class binance_decoder final : public decoder {
     f.bits.reset();
     f.data_is_object = false;
     field_bits& b = f.bits;
-    return for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+    return for_each_field(obj, [&](const field_key& key, od::value& v)
+                                   __attribute__((always_inline)) -> parse_error {
       // clang-format off
-      switch (key_code(key)) {
+      switch (key.code) {
         case key_code("e"): b.set(f_event, read_string(v, f.event)); break;
         case key_code("s"): b.set(f_symbol, read_string(v, f.symbol)); break;
         case key_code("t"): b.set(f_trade_id, read_int64(v, f.trade_id)); break;

@@ -54,9 +54,9 @@ class finnhub_decoder final : public decoder {
     bool data_is_array = false;
     item_count_ = 0;
     const parse_error e =
-        for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+        for_each_field(obj, [&](const field_key& key, od::value& v) -> parse_error {
           // clang-format off
-          switch (key_code(key)) {
+          switch (key.code) {
             case key_code("type"): top.set(0, read_string(v, type_)); break;
             case key_code("msg"): top.set(2, read_string(v, msg_)); break;
             case key_code("data"): {
@@ -124,9 +124,10 @@ class finnhub_decoder final : public decoder {
 
   static parse_error read_item(od::object& obj, item& it) {
     field_bits& b = it.bits;
-    return for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+    return for_each_field(obj, [&](const field_key& key, od::value& v)
+                                   __attribute__((always_inline)) -> parse_error {
       // clang-format off
-      switch (key_code(key)) {
+      switch (key.code) {
         case key_code("s"): b.set(f_symbol, read_string(v, it.symbol)); break;
         case key_code("p"): b.set(f_price, read_double(v, it.price)); break;
         case key_code("t"): b.set(f_time, read_ms_time(v, it.time)); break;

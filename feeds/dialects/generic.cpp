@@ -90,9 +90,10 @@ class generic_decoder final : public decoder {
   parse_error read_element(od::object& obj) {
     element& el = el_;
     field_bits& b = el.bits;
-    return for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+    return for_each_field(obj, [&](const field_key& key, od::value& v)
+                                   __attribute__((always_inline)) -> parse_error {
       // clang-format off
-      switch (key_code(key)) {
+      switch (key.code) {
         case key_code("type"): b.set(f_type, read_string(v, el.type)); break;
         case key_code("id"): b.set(f_id, read_id_text(v, el.id)); break;
         case key_code("headline"): b.set(f_headline, read_string(v, el.headline)); break;
@@ -119,7 +120,7 @@ class generic_decoder final : public decoder {
         case key_code("end"): b.set(f_end, read_flexible_time(v, el.end)); break;
         case key_code("kind"): b.set(f_kind, read_string(v, el.kind)); break;
         case 0:
-          if (key == "published_at") {
+          if (key.text == "published_at") {
             b.set(f_published_at, read_flexible_time(v, el.published_at));
           }
           break;

@@ -5,7 +5,10 @@
 
 #include <simdjson.h>
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -45,6 +48,41 @@ inline std::string_view raw_key(od::field& f) noexcept {
   return {begin, static_cast<std::size_t>(end - begin)};
 }
 
+/// A field's key as raw_key() gives it, with its key_code().
+struct field_key {
+  std::string_view text;
+  std::uint64_t code = 0;
+};
+
+/// raw_key() and key_code() in one step: one 8-byte load finds the closing quote of a short key
+/// and is its code once masked, where the byte loops cost a few instructions per byte (every
+/// element of every batch has about ten keys). The load may run past the document's end into
+/// its padding (at least SIMDJSON_PADDING readable bytes follow every document we iterate).
+inline field_key read_key(od::field& f) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    const char* begin = f.key().raw();
+    std::uint64_t word = 0;
+    std::memcpy(&word, begin, sizeof word);
+    // Bytes equal to '"' become zero; the lowest flagged byte is the first quote (a borrow can
+    // only flag bytes above a true zero).
+    const std::uint64_t x = word ^ 0x2222222222222222ull;
+    const std::uint64_t quotes = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+    if (quotes != 0) {
+      // The flag is bit 7 of the quote's byte: (flag >> 7) - 1 keeps the bytes before it.
+      const std::uint64_t flag = quotes & (~quotes + 1);
+      return {{begin, static_cast<std::size_t>(std::countr_zero(quotes) / 8)},
+              word & ((flag >> 7) - 1)};
+    }
+    const char* end = begin + sizeof word;
+    while (*end != '"') ++end;
+    const auto size = static_cast<std::size_t>(end - begin);
+    return {{begin, size}, size == sizeof word ? word : 0};
+  } else {
+    const std::string_view text = raw_key(f);
+    return {text, key_code(text)};
+  }
+}
+
 // ---- where a decoder puts what it finds -----------------------------------------------------
 
 /// Collects one frame's events, controls and per-element rejections. The frame_parser rolls the
@@ -56,6 +94,14 @@ class frame_sink {
   void emit(rules::event&& e) {
     out_.push_back(std::move(e));
     ++result_.events;
+  }
+  /// Appends an event of type T made from `args` (none: a default one, to be filled in through
+  /// the reference) where it lies in the output: no temporary event to move, and a rules::event
+  /// is as large as its largest member, a news.
+  template <class T, class... Args>
+  T& add(Args&&... args) {
+    ++result_.events;
+    return std::get<T>(out_.emplace_back(std::in_place_type<T>, std::forward<Args>(args)...));
   }
   void reject(parse_error why) noexcept {
     ++result_.rejected;
@@ -88,14 +134,15 @@ std::unique_ptr<decoder> make_generic_decoder();
 
 // ---- iteration ------------------------------------------------------------------------------
 
-/// Calls f(key, value) for every field. f returns none, or an error that aborts the frame (a
-/// structural error inside a nested container). Iteration errors are structural: invalid_json.
+/// Calls f(key, value) for every field, `key` a field_key (text and key_code). f returns none,
+/// or an error that aborts the frame (a structural error inside a nested container). Iteration
+/// errors are structural: invalid_json.
 template <class F>
 parse_error for_each_field(od::object& obj, F&& f) {
   for (auto field_result : obj) {
     od::field field;
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return parse_error::invalid_json;
-    const parse_error e = f(raw_key(field), field.value());
+    const parse_error e = f(read_key(field), field.value());
     if (e != parse_error::none) return e;
   }
   return parse_error::none;
@@ -154,6 +201,12 @@ inline bool read_string(od::value& v, std::string& out) {
   return true;
 }
 
+/// The unescaped string, in the parser's string buffer: valid until the parser's next document,
+/// so only for values used before the frame is done (an element's type and symbol).
+inline bool read_string(od::value& v, std::string_view& out) noexcept {
+  return v.get_string().get(out) == simdjson::SUCCESS;
+}
+
 /// An id that one vendor sends as a JSON integer and another as a string, as decimal text.
 bool read_id_text(od::value& v, std::string& out);
 
@@ -172,8 +225,28 @@ bool read_ms_time(od::value& v, rules::time_ns& out) noexcept;
 /// A JSON number of Unix seconds as a bounded event time.
 bool read_seconds_time(od::value& v, rules::time_ns& out) noexcept;
 
+/// Converts RFC 3339 text exactly as time_from_rfc3339() does, faster for a run of times in the
+/// same few minutes (a batch, a capture): it remembers where the last two minutes it saw in the
+/// canonical form ("YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z") start, so a time in one of them costs a
+/// 16-byte compare and the seconds and fraction, not a calendar conversion. Not thread-safe:
+/// one per decoder or reader.
+class rfc3339_converter {
+ public:
+  std::optional<rules::time_ns> operator()(std::string_view text) noexcept;
+
+ private:
+  struct minute {
+    char text[16] = {};  // "YYYY-MM-DDTHH:MM"
+    rules::time_ns start = 0;
+    bool known = false;
+  };
+  minute minutes_[2];
+  unsigned next_ = 0;  // the entry the next new minute replaces
+};
+
 /// An RFC 3339 string as a bounded event time.
 bool read_rfc3339_time(od::value& v, rules::time_ns& out) noexcept;
+bool read_rfc3339_time(od::value& v, rules::time_ns& out, rfc3339_converter& convert) noexcept;
 
 /// Either an RFC 3339 string or a number of Unix milliseconds (the generic dialect allows both).
 bool read_flexible_time(od::value& v, rules::time_ns& out) noexcept;
@@ -199,9 +272,16 @@ inline bool valid_symbol(std::string_view s) noexcept {
   return !s.empty() && s.size() <= k_max_symbol_bytes;
 }
 /// Prices are finite and strictly positive (a zero or negative print is corrupt data).
-bool valid_price(double p) noexcept;
+inline bool valid_price(double p) noexcept { return std::isfinite(p) && p > 0; }
 /// Sizes and volumes are finite and non-negative (0 = price-only update on some venues).
-bool valid_size(double s) noexcept;
+inline bool valid_size(double s) noexcept { return std::isfinite(s) && s >= 0; }
+
+/// valid_bar() of a bar with these values and a valid symbol, for checking before building it.
+inline bool valid_bar_values(double open, double high, double low, double close, double volume,
+                             rules::time_ns start, rules::time_ns end) noexcept {
+  return valid_price(open) && valid_price(high) && valid_price(low) && valid_price(close) &&
+         low <= high && valid_size(volume) && end >= start;
+}
 
 /// A bar is usable if its prices are valid and its low is not above its high.
 bool valid_bar(const rules::bar& b) noexcept;

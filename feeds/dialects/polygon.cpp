@@ -71,9 +71,10 @@ class polygon_decoder final : public decoder {
   parse_error read_element(od::object& obj) {
     element& el = el_;
     field_bits& b = el.bits;
-    return for_each_field(obj, [&](std::string_view key, od::value& v) -> parse_error {
+    return for_each_field(obj, [&](const field_key& key, od::value& v)
+                                   __attribute__((always_inline)) -> parse_error {
       // clang-format off
-      switch (key_code(key)) {
+      switch (key.code) {
         case key_code("ev"): b.set(f_ev, read_string(v, el.ev)); break;
         case key_code("sym"): b.set(f_symbol, read_string(v, el.symbol)); break;
         case key_code("i"): {
