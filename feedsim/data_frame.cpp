@@ -1,11 +1,11 @@
 #include "feedsim/data_frame.h"
 
 #include <algorithm>
-#include <boost/beast/zlib/deflate_stream.hpp>
 #include <cctype>
 #include <cstring>
 
 #include "feedsim/json_value.h"
+#include "feedsim/message_deflater.h"
 
 namespace aftershock::feedsim {
 
@@ -199,13 +199,6 @@ bool is_alpaca_control(std::string_view t) noexcept {
 }
 
 }  // namespace
-
-// Beast's zlib port: as fast as Debian's zlib at the same settings, and already built in.
-struct data_frame::deflater {
-  boost::beast::zlib::deflate_stream stream;
-  int level = -1;
-  int window_bits = -1;
-};
 
 data_frame::data_frame() : encoder_(msgpack_options{}) {}
 data_frame::~data_frame() = default;
@@ -574,7 +567,6 @@ rendered_frame data_frame::render(const std::vector<std::uint32_t>& selected,
 
 std::shared_ptr<const std::string> data_frame::deflated(
     const std::shared_ptr<const std::string>& rendered, int level, int window_bits) {
-  namespace zlib = boost::beast::zlib;
   if (!rendered || rendered->empty()) return nullptr;
   for (const deflated_rendering& d : deflated_) {
     if (d.level == level && d.window_bits == window_bits &&
@@ -582,32 +574,9 @@ std::shared_ptr<const std::string> data_frame::deflated(
       return d.bytes;
     }
   }
-  if (!deflater_) deflater_ = std::make_unique<deflater>();
-  deflater& z = *deflater_;
-  if (z.level != level || z.window_bits != window_bits) {
-    // memLevel 8: zlib's default (Beast's permessage_deflate default of 4 is a third slower).
-    z.stream.reset(level, window_bits, 8, zlib::Strategy::normal);
-    z.level = level;
-    z.window_bits = window_bits;
-  } else {
-    z.stream.reset();  // no history: each message stands alone
-  }
-  const std::string& in = *rendered;
-  std::string out(z.stream.upper_bound(in.size()) + 16, '\0');
-  zlib::z_params zs;
-  zs.next_in = in.data();
-  zs.avail_in = in.size();
-  zs.next_out = out.data();
-  zs.avail_out = out.size();
-  boost::beast::error_code ec;
-  z.stream.write(zs, zlib::Flush::sync, ec);
-  // Complete only if all input went in and the flush fitted, ending in the empty stored block.
-  if ((ec && ec != zlib::error::need_buffers) || zs.avail_in != 0 || zs.avail_out == 0 ||
-      zs.total_out < 4 ||
-      out.compare(zs.total_out - 4, 4, std::string_view("\x00\x00\xff\xff", 4)) != 0) {
-    return nullptr;
-  }
-  out.resize(zs.total_out - 4);
+  if (!deflater_) deflater_ = std::make_unique<message_deflater>();
+  std::string out;
+  if (!deflater_->deflate(*rendered, level, window_bits, out)) return nullptr;
   auto bytes = std::make_shared<const std::string>(std::move(out));
   deflated_.push_back({rendered, level, window_bits, bytes});
   return bytes;

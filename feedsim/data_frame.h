@@ -25,6 +25,8 @@
 
 namespace aftershock::feedsim {
 
+class message_deflater;
+
 struct frame_element {
   std::string_view text;    // the element's JSON exactly as captured
   std::string_view kind;    // Alpaca `T`, Polygon `ev`, Finnhub frame `type`, Binance stream name
@@ -102,14 +104,13 @@ class data_frame {
   std::string binance_kind_;      // a raw event's stream name, built from `s` and `e`
 
   // Compression (deflated()): the compressor, reused, and this frame's compressed renderings.
-  struct deflater;
   struct deflated_rendering {
     std::shared_ptr<const std::string> rendered;
     int level = 0;
     int window_bits = 0;
     std::shared_ptr<const std::string> bytes;
   };
-  std::unique_ptr<deflater> deflater_;
+  std::unique_ptr<message_deflater> deflater_;
   std::vector<deflated_rendering> deflated_;
 
   // Render caches, valid for the current frame only.

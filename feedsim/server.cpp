@@ -31,6 +31,7 @@
 #include "feedsim/data_frame.h"
 #include "feedsim/endpoint.h"
 #include "feedsim/msgpack.h"
+#include "feedsim/playlist.h"
 
 namespace aftershock::feedsim {
 
@@ -88,38 +89,44 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::size_t dialect_index(feeds::dialect d) { return static_cast<std::size_t>(d); }
 
-// ---- sending messages compressed once ------------------------------------------------------
+// ---- sending frames the connection built itself --------------------------------------------
 //
-// Beast compresses every message itself, per connection, and has no way to send a message
-// compressed beforehand. This layer sits between Beast's websocket::stream and the socket (or
-// TLS stream): for a message the connection compressed itself (data_frame::deflated), it
-// writes that message with Beast's compression off, and when the layer sees the message's
-// frame go by (Beast's header followed by exactly that payload buffer) it writes instead the
-// same header with RSV1 set and the compressed payload, and reports the original bytes as
-// written. Everything else (control frames, Beast's other writes) passes through untouched, and
-// Beast's own write serialisation still orders every frame on the wire.
+// Beast writes one message per call, compresses it itself per connection, and has no way to
+// send bytes prepared beforehand. This layer sits between Beast's websocket::stream and the
+// socket (or TLS stream): when the connection has a batch of complete frames ready (data
+// frames, compressed once for every client or before playback, see playlist), it asks Beast to
+// write the batch's first message with Beast's compression off; when the layer sees that
+// message's frame go by (Beast's header followed by exactly that payload buffer), it writes
+// instead the whole batch, in as few system calls as the gather limit allows, and reports
+// Beast's own frame as written. Everything else (control frames, Beast's other writes) passes
+// through untouched, and Beast's own write serialisation still orders every frame on the wire.
+// The stand-in is always a message Beast writes in one call (see write_data_frames); should it
+// still not go by as expected, Beast writes it itself, and substituted() tells the connection.
 template <class Next>
-class deflated_frame_stream {
+class batch_frame_stream {
  public:
   using next_layer_type = Next;
   using executor_type = typename Next::executor_type;
 
   template <class... Args>
-  explicit deflated_frame_stream(Args&&... args) : next_(std::forward<Args>(args)...) {}
+  explicit batch_frame_stream(Args&&... args) : next_(std::forward<Args>(args)...) {}
 
   Next& next_layer() noexcept { return next_; }
   const Next& next_layer() const noexcept { return next_; }
   executor_type get_executor() noexcept { return next_.get_executor(); }
 
-  /// The next frame whose payload is exactly `payload` (the same buffer) goes out as
-  /// `deflated`, flagged compressed. Until clear_substitution().
-  void substitute(const std::string& payload, std::shared_ptr<const std::string> deflated) {
-    payload_ = &payload;
-    deflated_ = std::move(deflated);
+  /// The next frame whose payload is exactly `payload` (the same bytes at the same address)
+  /// goes out as `wire` instead, which stays untouched until the write completes.
+  void substitute(std::string_view payload, const std::vector<net::const_buffer>* wire) {
+    payload_ = payload;
+    wire_ = wire;
+    substituted_ = false;
   }
-  void clear_substitution() {
-    payload_ = nullptr;
-    deflated_.reset();
+  /// After the write: was the batch written (else Beast wrote its own frame)?
+  bool substituted() const noexcept { return substituted_; }
+  void clear_substitution() noexcept {
+    payload_ = {};
+    wire_ = nullptr;
   }
 
   template <class MutableBufferSequence, class ReadToken>
@@ -136,29 +143,79 @@ class deflated_frame_stream {
             next_.async_write_some(bufs, std::move(handler));
             return;
           }
-          // One frame, written whole; Beast is told its own frame went out.
-          auto deflated = std::move(deflated_);
-          clear_substitution();
-          const std::array<net::const_buffer, 2> frame{net::buffer(header_, header_size_),
-                                                       net::buffer(*deflated)};
+          substituted_ = true;
+          wire_at_ = 0;
+          wire_offset_ = 0;
           auto executor = net::get_associated_executor(handler, next_.get_executor());
-          net::async_write(
-              next_, frame,
-              net::bind_executor(executor, [h = std::move(handler), keep = std::move(deflated),
-                                            original](beast::error_code ec, std::size_t) mutable {
-                std::move(h)(ec, ec ? 0 : original);
-              }));
+          write_batch(gather_op<decltype(executor), decltype(handler)>{
+              this, executor, std::move(handler), original});
         },
         token, buffers);
   }
 
  private:
+  // Writes the batch with as many buffers per call as the socket takes, then tells Beast its
+  // frame (`original` bytes) went out.
+  template <class Executor, class Handler>
+  struct gather_op {
+    batch_frame_stream* self;
+    Executor executor;
+    Handler handler;
+    std::size_t original;
+
+    void operator()(beast::error_code ec, std::size_t n) {
+      if (!ec && !self->consume(n)) {
+        self->write_batch(std::move(*this));
+        return;
+      }
+      std::move(handler)(ec, ec ? 0 : original);
+    }
+  };
+
+  // Asio hands a socket at most 64 buffers per call (IOV_MAX allows more); a fixed array, so
+  // that the copy each write operation keeps allocates nothing.
+  struct buffer_chunk {
+    using value_type = net::const_buffer;
+    using const_iterator = const net::const_buffer*;
+    std::array<net::const_buffer, 64> elems;
+    std::size_t count = 0;
+    const_iterator begin() const noexcept { return elems.data(); }
+    const_iterator end() const noexcept { return elems.data() + count; }
+  };
+
+  template <class Op>
+  void write_batch(Op&& op) {
+    buffer_chunk chunk;
+    const auto& wire = *wire_;
+    for (std::size_t i = wire_at_; i < wire.size() && chunk.count < chunk.elems.size(); ++i) {
+      chunk.elems[chunk.count++] = i == wire_at_ ? wire[i] + wire_offset_ : wire[i];
+    }
+    auto executor = op.executor;
+    next_.async_write_some(chunk, net::bind_executor(executor, std::forward<Op>(op)));
+  }
+
+  // Advances past `n` written bytes; true once the whole batch is out.
+  bool consume(std::size_t n) {
+    const auto& wire = *wire_;
+    while (n > 0 && wire_at_ < wire.size()) {
+      const std::size_t left = wire[wire_at_].size() - wire_offset_;
+      if (n < left) {
+        wire_offset_ += n;
+        return false;
+      }
+      n -= left;
+      ++wire_at_;
+      wire_offset_ = 0;
+    }
+    while (wire_at_ < wire.size() && wire[wire_at_].size() == 0) ++wire_at_;
+    return wire_at_ >= wire.size();
+  }
+
   // True if `bufs` is Beast's whole frame for the substituted payload: a header (2 to 10
   // bytes, server frames are unmasked), then that payload, nothing else but empty buffers.
-  // Builds header_ for the compressed frame and sets `original` to the frame's size.
   template <class ConstBufferSequence>
   bool match(const ConstBufferSequence& bufs, std::size_t& original) {
-    if (payload_ == nullptr || !deflated_) return false;
+    if (wire_ == nullptr) return false;
     std::array<net::const_buffer, 2> parts;
     std::size_t n = 0;
     for (auto it = net::buffer_sequence_begin(bufs); it != net::buffer_sequence_end(bufs); ++it) {
@@ -167,48 +224,33 @@ class deflated_frame_stream {
       if (n == 2) return false;
       parts[n++] = b;
     }
-    if (n != 2 || parts[1].data() != payload_->data() || parts[1].size() != payload_->size()) {
+    if (n != 2 || parts[1].data() != payload_.data() || parts[1].size() != payload_.size()) {
       return false;
     }
     const auto* h = static_cast<const unsigned char*>(parts[0].data());
     if (parts[0].size() < 2 || parts[0].size() > 10 || (h[0] & 0x80) == 0 || (h[1] & 0x80) != 0) {
       return false;  // not a whole, unmasked frame: leave it to Beast
     }
-    const std::uint64_t len = deflated_->size();
-    header_[0] = static_cast<unsigned char>(h[0] | 0x40);  // FIN, opcode, RSV1: compressed
-    if (len < 126) {
-      header_[1] = static_cast<unsigned char>(len);
-      header_size_ = 2;
-    } else if (len <= 0xffff) {
-      header_[1] = 126;
-      header_[2] = static_cast<unsigned char>(len >> 8);
-      header_[3] = static_cast<unsigned char>(len);
-      header_size_ = 4;
-    } else {
-      header_[1] = 127;
-      for (int i = 0; i < 8; ++i) header_[2 + i] = static_cast<unsigned char>(len >> (56 - 8 * i));
-      header_size_ = 10;
-    }
     original = parts[0].size() + parts[1].size();
     return true;
   }
 
   Next next_;
-  const std::string* payload_ = nullptr;
-  std::shared_ptr<const std::string> deflated_;
-  std::array<unsigned char, 10> header_{};
-  std::size_t header_size_ = 0;
+  std::string_view payload_;
+  const std::vector<net::const_buffer>* wire_ = nullptr;
+  std::size_t wire_at_ = 0, wire_offset_ = 0;
+  bool substituted_ = false;
 };
 
 // Beast's closing handshake ends with the layer below's teardown.
 template <class Next>
-void teardown(beast::role_type role, deflated_frame_stream<Next>& s, beast::error_code& ec) {
+void teardown(beast::role_type role, batch_frame_stream<Next>& s, beast::error_code& ec) {
   using websocket::teardown;
   teardown(role, s.next_layer(), ec);
 }
 
 template <class Next, class TeardownHandler>
-void async_teardown(beast::role_type role, deflated_frame_stream<Next>& s,
+void async_teardown(beast::role_type role, batch_frame_stream<Next>& s,
                     TeardownHandler&& handler) {
   using websocket::async_teardown;
   async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
@@ -233,12 +275,52 @@ int negotiated_server_window_bits(std::string_view extensions) {
 struct outgoing {
   enum class kind : std::uint8_t { message, ping, close, abort, stall };
   kind what = kind::message;
-  std::shared_ptr<const std::string> bytes;
   bool binary = false;
   bool data = false;  // a capture frame (counted), not a control or injected frame
   std::uint16_t close_code = 1000;
+  std::string_view payload;   // a message's bytes: in `bytes`, or in the playlist (which
+                              // outlives every connection)
+  std::string_view deflated;  // `payload` compressed on its own (data frames), or empty
+  std::shared_ptr<const std::string> bytes, deflated_bytes;  // own them when not the playlist's
   std::string close_reason;
-  std::shared_ptr<const std::string> deflated;  // `bytes` compressed once (data frames)
+
+  static outgoing message(std::shared_ptr<const std::string> bytes, bool binary) {
+    outgoing o;
+    o.payload = *bytes;
+    o.bytes = std::move(bytes);
+    o.binary = binary;
+    return o;
+  }
+  static outgoing control(kind what, std::string reason = {}, std::uint16_t code = 1000) {
+    outgoing o;
+    o.what = what;
+    o.close_reason = std::move(reason);
+    o.close_code = code;
+    return o;
+  }
+};
+
+/// The frame being played, as the connections of its dialect see it: prepared once
+/// (playlist), and scanned (data_frame) only if a client needs it filtered or re-encoded.
+class played_frame {
+ public:
+  played_frame(const prepared_frame& prepared, const playlist& list, data_frame& scratch)
+      : prepared_(prepared), list_(list), scratch_(scratch) {}
+  const prepared_frame& prepared() const noexcept { return prepared_; }
+  const playlist& list() const noexcept { return list_; }
+  data_frame& scanned() {
+    if (!scanned_) {
+      scratch_.assign(prepared_.feed, prepared_.text);
+      scanned_ = true;
+    }
+    return scratch_;
+  }
+
+ private:
+  const prepared_frame& prepared_;
+  const playlist& list_;
+  data_frame& scratch_;
+  bool scanned_ = false;
 };
 
 class server_state;
@@ -262,13 +344,11 @@ class connection {
   std::uint64_t frames_sent() const noexcept { return frames_sent_; }
   /// --ordered: queues a ping after everything queued so far; confirmed() turns true once the
   /// client has answered it (pongs answer pings in order).
-  void request_confirmation() {
-    enqueue(outgoing{outgoing::kind::ping, nullptr, false, false, 1000, {}, {}});
-  }
+  void request_confirmation() { enqueue(outgoing::control(outgoing::kind::ping)); }
   bool confirmed() const noexcept { return pongs_ >= pings_queued_; }
 
   /// Playback hands every frame of the connection's dialect here.
-  bool deliver(data_frame& frame, rules::time_ns at);
+  bool deliver(played_frame& frame, rules::time_ns at);
   /// Cuts a client whose queue outgrew the limit (timed playback).
   void cut_slow_client();
   /// Ends the connection with a close frame after what is queued (shutdown, end of capture).
@@ -279,6 +359,9 @@ class connection {
   void enqueue(outgoing item);
   void enqueue_json(const std::string& json);
   virtual void wake_writer() = 0;
+  // The frame goes out as prepared (the captured bytes, compressed before playback): this
+  // client gets every element, in JSON, with a compression the playlist made.
+  bool takes_whole(played_frame& frame) const;
 
   server_state& server_;
   session_protocol protocol_;
@@ -305,9 +388,9 @@ class connection {
 // Everything the connections and the playback share. One thread: no locks.
 class server_state {
  public:
-  server_state(const server_options& options, feeds::capture_reader captures)
+  server_state(const server_options& options, playlist frames)
       : options(options),
-        captures(std::move(captures)),
+        frames(std::move(frames)),
         acceptor(ioc),
         start_signal(ioc),
         drain_signal(ioc),
@@ -318,7 +401,7 @@ class server_state {
   }
 
   const server_options& options;
-  feeds::capture_reader captures;
+  playlist frames;
   // Declared before the io_context, so they outlive it: destroying the io_context destroys the
   // suspended coroutines, whose connections unregister themselves and hold TLS streams.
   connection_registry registry;
@@ -333,7 +416,6 @@ class server_state {
   std::list<std::shared_ptr<connection>> connections;
   std::array<std::size_t, feeds::k_dialect_count> connection_numbers{};
   std::uint64_t next_id = 1;
-  std::size_t deflating_clients = 0;  // streaming the current frame's dialect with deflate
   bool started = false;
   bool stopping = false;
   steady::time_point last_client_message{};  // before playback: see server_options::settle
@@ -364,36 +446,33 @@ connection::connection(server_state& server, const endpoint& ep, const protocol_
 
 void connection::enqueue(outgoing item) {
   if (closed_ || stalled_) return;
-  if (item.bytes) queued_bytes_ += item.bytes->size();
+  queued_bytes_ += item.payload.size();
   if (item.what == outgoing::kind::ping) ++pings_queued_;
   queue_.push_back(std::move(item));
   wake_writer();
 }
 
 void connection::enqueue_json(const std::string& json) {
-  outgoing item;
   if (protocol_.msgpack()) {
     // Alpaca's binary mode: the control messages go out in msgpack too, with the same keys.
     std::string packed;
     if (server_.control_encoder.encode(json, packed)) {
-      item.bytes = std::make_shared<const std::string>(std::move(packed));
-      item.binary = true;
+      enqueue(outgoing::message(std::make_shared<const std::string>(std::move(packed)), true));
+      return;
     }
   }
-  if (!item.bytes) item.bytes = std::make_shared<const std::string>(json);
-  enqueue(std::move(item));
+  enqueue(outgoing::message(std::make_shared<const std::string>(json), false));
 }
 
 void connection::apply(protocol_step step) {
   for (const auto& note : step.notes) spdlog::info("conn {} {}: {}", id_, protocol_.where().path, note);
   for (const auto& json : step.send) enqueue_json(json);
-  if (step.ws_ping) enqueue(outgoing{outgoing::kind::ping, nullptr, false, false, 1000, {}, {}});
+  if (step.ws_ping) enqueue(outgoing::control(outgoing::kind::ping));
   if (step.end == protocol_step::ending::close) {
     close_after_queue(step.close_code, std::move(step.close_reason));
   } else if (step.end == protocol_step::ending::abort) {
     closing_ = true;
-    enqueue(outgoing{
-        outgoing::kind::abort, nullptr, false, false, 1000, std::move(step.close_reason), {}});
+    enqueue(outgoing::control(outgoing::kind::abort, std::move(step.close_reason)));
   }
   server_.on_streaming_changed();
 }
@@ -401,26 +480,56 @@ void connection::apply(protocol_step step) {
 void connection::close_after_queue(std::uint16_t code, std::string reason) {
   if (closing_) return;
   closing_ = true;
-  enqueue(outgoing{outgoing::kind::close, nullptr, false, false, code, std::move(reason), {}});
+  enqueue(outgoing::control(outgoing::kind::close, std::move(reason), code));
 }
 
-bool connection::deliver(data_frame& frame, rules::time_ns at) {
-  if (!streaming()) return false;
-  protocol_.subs().select(frame, selection_);
-  rendered_frame r = frame.render(
-      selection_, render_format{protocol_.msgpack(), protocol_.subs().binance_combined});
-  if (!r.bytes) return false;
-  outgoing item;
-  if (deflate_window_bits_ > 0 && server_.deflating_clients >= 2) {
-    // Several clients to compress for: compressed once per frame and rendering, shared by
-    // every client that gets the same bytes. (With one client Beast compresses alone: with
-    // context takeover it compresses better and about a fifth faster than messages compressed
-    // on their own.) From the first such message on, Beast compresses nothing more on this
-    // connection (see the writer).
-    item.deflated = frame.deflated(r.bytes, server_.options.deflate_level, deflate_window_bits_);
+bool connection::takes_whole(played_frame& frame) const {
+  const prepared_frame& f = frame.prepared();
+  if (deflates() && (f.deflated.empty() ||
+                     frame.list().deflate_window_bits() != deflate_window_bits_)) {
+    return false;  // compressed for this client's window when rendered (deliver)
   }
-  item.bytes = std::move(r.bytes);
-  item.binary = r.binary;
+  // data_frame::render() serves opaque frames whole, as text, whatever the selection.
+  if (f.opaque) return true;
+  if (!f.all_data || protocol_.msgpack()) return false;
+  // Binance: the frame as captured is what this client gets when it wants events wrapped
+  // exactly when the capture wrapped them.
+  if (f.feed == feeds::dialect::binance &&
+      protocol_.subs().binance_combined != f.binance_wrapped) {
+    return false;
+  }
+  const subscriptions& subs = protocol_.subs();
+  for (std::uint32_t kind : frame.list().kinds(f)) {
+    if (!subs.wants_every(frame.list().kind_name(kind))) return false;
+  }
+  return true;
+}
+
+bool connection::deliver(played_frame& frame, rules::time_ns at) {
+  if (!streaming()) return false;
+  outgoing item;
+  if (takes_whole(frame)) {
+    // What select() and render() would make of it, without either.
+    item.payload = frame.prepared().text;
+    if (deflates()) item.deflated = frame.prepared().deflated;
+  } else {
+    data_frame& scanned = frame.scanned();
+    protocol_.subs().select(scanned, selection_);
+    rendered_frame r = scanned.render(
+        selection_, render_format{protocol_.msgpack(), protocol_.subs().binance_combined});
+    if (!r.bytes) return false;
+    if (deflates()) {
+      // Compressed on its own, once per frame and rendering, shared by every client that gets
+      // the same bytes. Beast compresses nothing on a connection once it has sent a message
+      // compressed by us (see the writer): every data frame is compressed here.
+      item.deflated_bytes = scanned.deflated(r.bytes, server_.options.deflate_level,
+                                             deflate_window_bits_);
+      if (item.deflated_bytes) item.deflated = *item.deflated_bytes;
+    }
+    item.payload = *r.bytes;
+    item.bytes = std::move(r.bytes);
+    item.binary = r.binary;
+  }
   item.data = true;
   enqueue(std::move(item));
 
@@ -432,8 +541,8 @@ bool connection::deliver(data_frame& frame, rules::time_ns at) {
     switch (a) {
       case fault_action::garbage: {
         const bool binary = protocol_.msgpack();
-        auto garbage = std::make_shared<const std::string>(garbage_frame(binary));
-        enqueue(outgoing{outgoing::kind::message, std::move(garbage), binary, false, 1000, {}, {}});
+        enqueue(outgoing::message(std::make_shared<const std::string>(garbage_frame(binary)),
+                                  binary));
         break;
       }
       case fault_action::oversize:
@@ -442,17 +551,17 @@ bool connection::deliver(data_frame& frame, rules::time_ns at) {
       case fault_action::server_shutdown: {
         auto shutdown = std::make_shared<const std::string>(
             server_shutdown_frame(protocol_.subs().binance_combined, at));
-        enqueue(outgoing{outgoing::kind::message, std::move(shutdown), false, false, 1000, {}, {}});
+        enqueue(outgoing::message(std::move(shutdown), false));
         close_after_queue(1001, "server shutdown");
         break;
       }
       case fault_action::drop:
         closing_ = true;
-        enqueue(outgoing{outgoing::kind::abort, nullptr, false, false, 1000, "drop fault", {}});
+        enqueue(outgoing::control(outgoing::kind::abort, "drop fault"));
         break;
       case fault_action::stall:
         closing_ = true;
-        enqueue(outgoing{outgoing::kind::stall, nullptr, false, false, 1000, {}, {}});
+        enqueue(outgoing::control(outgoing::kind::stall));
         break;
     }
   }
@@ -466,14 +575,14 @@ void connection::cut_slow_client() {
   ++server_.slow_clients_cut;
   // Keep only what is being written; the rest will never be read in time.
   while (queue_.size() > 0) {
-    if (queue_.back().bytes) queued_bytes_ -= queue_.back().bytes->size();
+    queued_bytes_ -= queue_.back().payload.size();
     queue_.pop_back();
   }
   if (dialect() == feeds::dialect::alpaca_stocks || dialect() == feeds::dialect::alpaca_news) {
     enqueue_json(R"([{"T":"error","code":407,"msg":"slow client"}])");
   }
   closing_ = true;
-  enqueue(outgoing{outgoing::kind::abort, nullptr, false, false, 1000, "slow client", {}});
+  enqueue(outgoing::control(outgoing::kind::abort, "slow client"));
 }
 
 // The I/O half of a connection, for a plain or TLS stream.
@@ -514,16 +623,13 @@ class ws_connection : public connection,
     }));
     websocket::permessage_deflate pmd;
     pmd.server_enable = opt.deflate;
-    // The fastest level: at --speed max the compressor is the simulator's bottleneck (level 8,
-    // Beast's default, spends two thirds of the time in longest_match), and on loopback the
-    // ratio hardly matters. Clients see the same protocol either way.
+    // Beast compresses only what goes out before the first data frame (greeting, auth and
+    // subscription answers): data frames come compressed already, once for every client
+    // (playlist, before playback; data_frame::deflated for filtered renderings), and from the
+    // first one on Beast compresses nothing (see write_data_frames). The same level as those
+    // (--deflate-level, fastest by default: on loopback the ratio hardly matters), and zlib's
+    // own default hash size (Beast's default of 4 makes longest_match run long).
     pmd.compLevel = opt.deflate_level;
-    // zlib's own default hash size (Beast's default is 4: a 2,048-entry hash table, so chains
-    // collide and longest_match runs long). On Alpaca-style frames at level 1: 143 MB/s of
-    // input instead of 110, and a slightly better ratio (0.25 against 0.27), for about 120 KB
-    // more memory per connection. Beast's deflate is a port of zlib and runs as fast as Debian's
-    // zlib at the same settings: compressing outside it (data_frame::deflated) pays only when
-    // the result is shared between clients (connection::deliver).
     pmd.memLevel = 8;
     ws_.set_option(pmd);
     ws_.read_message_max(opt.read_message_max);
@@ -597,30 +703,30 @@ class ws_connection : public connection,
         co_await wake_.async_wait(use_nothrow);
         continue;
       }
-      outgoing item = std::move(queue_.front());
-      queue_.pop_front();
       writing_ = true;
       write_started_ = now_ns();
+      if (queue_.front().what == outgoing::kind::message && queue_.front().data) {
+        const beast::error_code ec = co_await write_data_frames();
+        writing_ = false;
+        write_started_ = 0;
+        if (queued_bytes_ <= server_.options.window_bytes / 2) server_.on_drained();
+        if (ec) {
+          if (!is_routine(ec)) spdlog::info("conn {}: write: {}", id_, ec.message());
+          cut();
+        }
+        continue;
+      }
+      outgoing item = std::move(queue_.front());
+      queue_.pop_front();
       beast::error_code ec;
       switch (item.what) {
         case outgoing::kind::message: {
           ws_.binary(item.binary);
-          if (item.deflated) {
-            // Compressed by us (connection::deliver). Beast compresses nothing from now on:
-            // with context takeover its compressor's history would no longer match the
-            // client's once our messages are interleaved. Its messages go out plain, which
-            // permessage-deflate allows.
-            ws_.compress(false);
-            ws_.next_layer().substitute(*item.bytes, item.deflated);
-          }
-          auto [e, n] = co_await ws_.async_write(net::buffer(*item.bytes), use_nothrow);
-          ws_.next_layer().clear_substitution();
+          auto [e, n] = co_await ws_.async_write(
+              net::buffer(item.payload.data(), item.payload.size()), use_nothrow);
           ec = e;
-          queued_bytes_ -= item.bytes->size();
-          if (!ec) {
-            bytes_sent_ += n;
-            if (item.data) ++frames_sent_;
-          }
+          queued_bytes_ -= item.payload.size();
+          if (!ec) bytes_sent_ += n;
           break;
         }
         case outgoing::kind::ping: {
@@ -667,6 +773,106 @@ class ws_connection : public connection,
     server_.on_drained();
   }
 
+  // The data frames at the head of the queue, written in one go: their WebSocket frames built
+  // here, compressed or not as deliver() made them, and put on the wire through Beast in place
+  // of the first one's (see batch_frame_stream), so pongs and close frames Beast sends on its
+  // own never land inside them.
+  net::awaitable<beast::error_code> write_data_frames() {
+    batch_.clear();
+    std::size_t batch_bytes = 0;
+    while (!queue_.empty() && queue_.front().what == outgoing::kind::message &&
+           queue_.front().data && batch_.size() < k_batch_frames && batch_bytes < k_batch_bytes) {
+      batch_bytes += queue_.front().payload.size();
+      batch_.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    build_wire();
+    // Beast must send the stand-in plain, and compresses nothing from now on: with context
+    // takeover its compressor's history would no longer match the client's once our
+    // compressed messages are interleaved. Its own messages go out plain, which
+    // permessage-deflate allows.
+    ws_.compress(false);
+    // The stand-in is the first frame when Beast writes a frame that size in one call (then,
+    // should the layer not see it go by, Beast has sent that frame itself, plain, and the
+    // rest wait for the next round); past Asio's 64 KiB per call, a one-byte message.
+    const outgoing& first = batch_.front();
+    const bool first_stands_in = first.payload.size() <= k_stand_in_max;
+    const std::string_view stand_in = first_stands_in ? first.payload : k_stand_in;
+    ws_.binary(first.binary);
+    ws_.next_layer().substitute(stand_in, &wire_);
+    auto [ec, n] = co_await ws_.async_write(net::buffer(stand_in.data(), stand_in.size()),
+                                            use_nothrow);
+    const bool whole = ws_.next_layer().substituted();
+    ws_.next_layer().clear_substitution();
+    std::size_t written = batch_.size();
+    if (!whole) {
+      written = first_stands_in ? 1 : 0;
+      if (!first_stands_in && !ec) {
+        spdlog::error("conn {}: a one-byte stand-in message went out as it is", id_);
+      }
+    }
+    for (std::size_t i = batch_.size(); i-- > written;) queue_.push_front(std::move(batch_[i]));
+    for (std::size_t i = 0; i < written; ++i) queued_bytes_ -= batch_[i].payload.size();
+    if (!ec) {
+      frames_sent_ += written;
+      bytes_sent_ += whole ? wire_bytes_ : n;
+    }
+    batch_.clear();
+    co_return ec;
+  }
+
+  // wire_: each frame of batch_ as header and payload buffers; headers and small payloads are
+  // copied into one staging buffer, so a batch of small frames is a few large buffers.
+  void build_wire() {
+    staging_.clear();
+    pieces_.clear();
+    wire_bytes_ = 0;
+    auto stage = [&](const void* data, std::size_t size) {
+      if (pieces_.empty() || pieces_.back().data != nullptr) {
+        pieces_.push_back({nullptr, staging_.size(), 0});
+      }
+      staging_.append(static_cast<const char*>(data), size);
+      pieces_.back().size += size;
+    };
+    for (const outgoing& o : batch_) {
+      const bool compressed = !o.deflated.empty();
+      const std::string_view body = compressed ? o.deflated : o.payload;
+      std::array<unsigned char, 10> header{};
+      const std::size_t header_size = frame_header(header, o.binary, compressed, body.size());
+      stage(header.data(), header_size);
+      if (body.size() <= k_copy_below) {
+        stage(body.data(), body.size());
+      } else {
+        pieces_.push_back({body.data(), 0, body.size()});
+      }
+      wire_bytes_ += header_size + body.size();
+    }
+    wire_.clear();
+    for (const auto& p : pieces_) {
+      wire_.push_back(p.data ? net::const_buffer(p.data, p.size)
+                             : net::const_buffer(staging_.data() + p.offset, p.size));
+    }
+  }
+
+  // A whole, unmasked server frame's header (RFC 6455 5.2); RSV1 marks a compressed message.
+  static std::size_t frame_header(std::array<unsigned char, 10>& h, bool binary, bool compressed,
+                                  std::uint64_t size) {
+    h[0] = static_cast<unsigned char>(0x80 | (compressed ? 0x40 : 0) | (binary ? 0x2 : 0x1));
+    if (size < 126) {
+      h[1] = static_cast<unsigned char>(size);
+      return 2;
+    }
+    if (size <= 0xffff) {
+      h[1] = 126;
+      h[2] = static_cast<unsigned char>(size >> 8);
+      h[3] = static_cast<unsigned char>(size);
+      return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<unsigned char>(size >> (56 - 8 * i));
+    return 10;
+  }
+
   net::awaitable<void> ticker(std::shared_ptr<ws_connection> /*self*/) {
     const rules::time_ns write_timeout = server_.options.write_timeout;
     while (!closed_ && !stalled_) {
@@ -710,9 +916,29 @@ class ws_connection : public connection,
     server_.remove(this);
   }
 
-  websocket::stream<deflated_frame_stream<Stream>> ws_;
+  // A batch: at most this many frames, and it stops growing past this many payload bytes.
+  static constexpr std::size_t k_batch_frames = 512;
+  static constexpr std::size_t k_batch_bytes = 256 * 1024;
+  // Payloads up to this size are copied next to their header rather than given a buffer of
+  // their own (Asio passes at most 64 buffers per system call).
+  static constexpr std::size_t k_copy_below = 1024;
+  // Beast hands a frame this size or smaller to the layer whole: Asio writes up to 64 KiB per
+  // call, the header included (at most 10 bytes).
+  static constexpr std::size_t k_stand_in_max = 65536 - 16;
+  static constexpr std::string_view k_stand_in = " ";
+
+  websocket::stream<batch_frame_stream<Stream>> ws_;
   net::steady_timer wake_;
   net::steady_timer tick_;
+  std::vector<outgoing> batch_;
+  std::string staging_;
+  struct wire_piece {
+    const char* data;  // nullptr: at `offset` in staging_
+    std::size_t offset, size;
+  };
+  std::vector<wire_piece> pieces_;
+  std::vector<net::const_buffer> wire_;
+  std::size_t wire_bytes_ = 0;
 };
 
 // ---- the server -------------------------------------------------------------------------------
@@ -910,43 +1136,34 @@ class server {
     spdlog::info("playback started ({} client(s) subscribed)", s_.connections.size());
 
     pacer pace(opt.pace);
-    data_frame frame;
-    feeds::capture_record record;
+    data_frame scratch;  // frames a client gets filtered or re-encoded are scanned into this
     std::uint64_t since_yield = 0;
     std::vector<std::shared_ptr<connection>> unconfirmed;  // --ordered: sent to since the check
     std::optional<feeds::dialect> last_feed;
-    while (!s_.stopping && s_.captures.next(record)) {
-      if (opt.from > 0 && record.received < opt.from) {
-        ++s_.records_skipped;
-        continue;
-      }
-      frame.assign(record.feed, record.frame);
-      if (frame.data_count() == 0) {
-        ++s_.records_skipped;  // only vendor control messages: the simulator makes its own
-        continue;
-      }
-      const rules::time_ns due = start + pace.due(record.received);
+    // Records before --from and those with only vendor control messages were left out when
+    // the playlist was built.
+    s_.records_skipped = s_.frames.stats().skipped_before_from + s_.frames.stats().skipped_control;
+    for (const prepared_frame& prepared : s_.frames.frames()) {
+      if (s_.stopping) break;
+      const rules::time_ns due = start + pace.due(prepared.received);
       if (due > now_ns()) {
         s_.playback_timer.expires_at(to_time_point(due));
         co_await s_.playback_timer.async_wait(use_nothrow);
         since_yield = 0;
         if (s_.stopping) break;
       }
-      if (opt.ordered && last_feed && *last_feed != record.feed && !unconfirmed.empty()) {
+      if (opt.ordered && last_feed && *last_feed != prepared.feed && !unconfirmed.empty()) {
         co_await confirm_received(unconfirmed);
         since_yield = 0;
         if (s_.stopping) break;
       }
-      last_feed = record.feed;
+      last_feed = prepared.feed;
       ++s_.records_played;
-      s_.deflating_clients = static_cast<std::size_t>(
-          std::count_if(s_.connections.begin(), s_.connections.end(), [&](const auto& c) {
-            return c->dialect() == record.feed && c->deflates() && c->streaming();
-          }));
+      played_frame frame(prepared, s_.frames, scratch);
       bool over_window = false;
       for (auto& c : s_.connections) {
-        if (c->dialect() != record.feed) continue;
-        const bool delivered = c->deliver(frame, record.received);
+        if (c->dialect() != prepared.feed) continue;
+        const bool delivered = c->deliver(frame, prepared.received);
         if (delivered) ++s_.frames_delivered;
         if (delivered && opt.ordered &&
             std::find(unconfirmed.begin(), unconfirmed.end(), c) == unconfirmed.end()) {
@@ -976,7 +1193,7 @@ class server {
     s_.playback_done = true;
     s_.playback_ended_at = now_ns();
     if (s_.stopping) co_return;
-    const auto& stats = s_.captures.stats();
+    const auto& stats = s_.frames.capture_stats();
     spdlog::info("playback done: {} records played, {} skipped, {} bad lines; {} frames queued",
                  s_.records_played, s_.records_skipped, stats.bad_lines, s_.frames_delivered);
     if (opt.exit_when_done) co_await finish_and_exit();
@@ -1062,7 +1279,26 @@ class server {
 }  // namespace
 
 int run_server(const server_options& options, feeds::capture_reader captures) {
-  server_state state(options, std::move(captures));
+  // Everything per frame that does not depend on the client is done here, before anyone can
+  // connect: at --speed max, playing then costs little more than the system calls.
+  const auto began = steady::now();
+  playlist_options prepare;
+  prepare.from = options.from;
+  prepare.deflate = options.deflate;
+  prepare.deflate_level = options.deflate_level;
+  prepare.deflate_window_bits = 15;  // what clients allow unless they ask for less
+  playlist frames = playlist::build(std::move(captures), prepare);
+  const auto& st = frames.stats();
+  spdlog::info(
+      "prepared {} frames ({:.1f} MB; {} records read, {} before --from, {} control only){} in "
+      "{:.2f} s on {} thread(s)",
+      frames.frames().size(), static_cast<double>(st.text_bytes) / 1e6, st.records,
+      st.skipped_before_from, st.skipped_control,
+      options.deflate ? fmt::format(", compressed to {:.1f} MB", 
+                                    static_cast<double>(st.deflated_bytes) / 1e6)
+                      : std::string(),
+      std::chrono::duration<double>(steady::now() - began).count(), st.threads);
+  server_state state(options, std::move(frames));
   server srv(state);
   std::string error;
   if (!srv.listen(error)) {

@@ -4,7 +4,9 @@
 //
 // Threading: everything runs on one thread (one io_context, run by run_server), so connection
 // state, the registry and the playback need no locks. Each connection has one read and at most
-// one write in flight; what it is sent waits in its own queue.
+// one write in flight; what it is sent waits in its own queue, and data frames queued together
+// go out together (one batch of prepared frames per write). Before listening, run_server
+// prepares the capture (playlist) on every core.
 //
 // Beast and Asio are confined to server.cpp: it is the one translation unit that takes about a
 // minute to compile, so nothing else includes them.

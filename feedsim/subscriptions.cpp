@@ -133,6 +133,36 @@ bool subscriptions::wants(const data_frame& frame, const frame_element& el) cons
   return false;
 }
 
+bool subscriptions::wants_every(std::string_view kind) const {
+  // Mirrors wants(): "*" is the only way a set matches every symbol (matches({}) is true
+  // exactly for "*").
+  auto wildcard = [&](std::string_view channel) {
+    const symbol_set* set = find(channel);
+    return set != nullptr && set->matches({});
+  };
+  switch (dialect_) {
+    case feeds::dialect::alpaca_stocks:
+    case feeds::dialect::alpaca_news: {
+      const std::string_view ch = alpaca_channel_of(kind);
+      if (ch.empty()) return any_channel_matches({});
+      return wildcard(ch);
+    }
+    case feeds::dialect::polygon_stocks:
+      return wildcard(kind);
+    case feeds::dialect::finnhub:
+      if (kind == "trade") return wildcard("trades");
+      if (kind == "news" || kind == "pr") return wildcard(kind);
+      return !empty();
+    case feeds::dialect::binance: {
+      const symbol_set* set = find("streams");
+      return set != nullptr && set->contains(kind);
+    }
+    case feeds::dialect::generic:
+      return true;
+  }
+  return false;
+}
+
 void subscriptions::select(const data_frame& frame, std::vector<std::uint32_t>& out) const {
   out.clear();
   if (frame.dialect() != dialect_) return;

@@ -78,6 +78,11 @@ class subscriptions {
   /// (generic, raw) go to every client with a non-empty subscription.
   void select(const data_frame& frame, std::vector<std::uint32_t>& out) const;
 
+  /// True when select() would keep every data element of this kind (frame_element::kind),
+  /// whatever its symbols: a frame made only of data elements of such kinds goes out whole,
+  /// without being scanned per client. False when that depends on the symbols.
+  bool wants_every(std::string_view kind) const;
+
  private:
   bool wants(const data_frame& frame, const frame_element& el) const;
   bool any_channel_matches(std::string_view symbol) const;

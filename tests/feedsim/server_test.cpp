@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <thread>
 
+#include "feedsim/data_frame.h"
 #include "feedsim/json_value.h"
 #include "feedsim/msgpack.h"
+#include "feedsim/subscriptions.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/ws_test_client.h"
 
@@ -379,6 +381,129 @@ TEST_F(FeedsimServer, DeflateForOneClientAndSharedBetweenClients) {
     }
     EXPECT_EQ(sim_->wait_exit(10s), 0);
   }
+}
+
+// A capture of many Alpaca frames, some over Asio's 64 KiB per write, some with a vendor
+// control element among the data, some with nothing but control, so that at --speed max the
+// writer sends them in batches, partly through Beast.
+std::string batch_capture(std::vector<std::string>& frames) {
+  std::string capture;
+  const char* symbols[] = {"AAA", "BBB", "CCC"};
+  std::uint64_t id = 0;
+  for (int f = 0; f < 400; ++f) {
+    const int count = f % 97 == 5 ? 900 : f % 13 == 0 ? 60 : 1 + f % 7;  // 900: about 90 KB
+    std::string frame = "[";
+    for (int e = 0; e < count; ++e) {
+      if (e) frame += ',';
+      const char* symbol = symbols[(f + e) % 3];
+      if (e % 4 == 3) {
+        frame += R"({"T":"q","S":")" + std::string(symbol) +
+                 R"(","bx":"V","bp":10.5,"bs":3,"ax":"V","ap":10.6,"as":2,"c":["R"],"z":"C","t":"2025-01-27T14:30:00Z"})";
+      } else {
+        frame += R"({"T":"t","S":")" + std::string(symbol) + R"(","i":)" + std::to_string(++id) +
+                 R"(,"x":"V","p":10.5,"s":100,"c":["@"],"z":"C","t":"2025-01-27T14:30:00Z"})";
+      }
+    }
+    if (f % 50 == 7) frame += R"(,{"T":"success","msg":"connected"})";  // never forwarded
+    frame += ']';
+    if (f % 111 == 9) frame = R"([{"T":"success","msg":"authenticated"}])";  // skipped whole
+    char at[64];
+    std::snprintf(at, sizeof at, "2025-01-27T14:30:%02d.%03dZ", f / 100, (f % 100) * 10);
+    capture += std::string(R"({"at":")") + at + R"(","feed":"alpaca-stocks","frame":)" + frame +
+               "}\n";
+    frames.push_back(frame);
+  }
+  return capture;
+}
+
+// What a client with `subscribe` gets of `frames`, by the library's own rules (data_frame,
+// subscriptions), in JSON or msgpack.
+std::vector<std::string> expected_frames(const std::vector<std::string>& frames,
+                                         const std::vector<std::string>& trades,
+                                         bool all_channels, bool msgpack) {
+  subscriptions subs(feeds::dialect::alpaca_stocks);
+  for (const auto& t : trades) subs.channel("trades").add(t);
+  if (all_channels) {
+    subs.channel("quotes").add("*");
+    subs.channel("bars").add("*");
+  }
+  std::vector<std::string> out;
+  data_frame frame;
+  std::vector<std::uint32_t> selected;
+  for (const auto& text : frames) {
+    frame.assign(feeds::dialect::alpaca_stocks, text);
+    if (frame.data_count() == 0) continue;
+    subs.select(frame, selected);
+    auto r = frame.render(selected, render_format{msgpack, false});
+    if (r.bytes) out.push_back(*r.bytes);
+  }
+  return out;
+}
+
+TEST_F(FeedsimServer, BatchedPlaybackGivesEveryClientItsOwnFramesIntact) {
+  test::temp_dir dir;
+  std::vector<std::string> frames;
+  const std::string capture = dir.file("batches.ndjson");
+  ASSERT_TRUE(test::write_file(capture, batch_capture(frames)));
+  std::string error;
+  // Keep-alive pings every few milliseconds: Beast's own frames land between the batches.
+  sim_ = feedsim_process::start(
+      k_binary,
+      {"--listen", "127.0.0.1:0", "--start-timeout", "30s", "--speed", "max", "--exit-when-done",
+       "--wait-for", "4", "--ping-interval", "0.003", capture},
+      &error);
+  ASSERT_TRUE(sim_) << error;
+
+  struct client_case {
+    std::string name;
+    bool deflate, msgpack;
+    std::string subscribe;
+    std::vector<std::string> expected;
+  };
+  const std::string all = R"({"action":"subscribe","trades":["*"],"quotes":["*"],"bars":["*"]})";
+  std::vector<client_case> cases = {
+      {"json", false, false, all, expected_frames(frames, {"*"}, true, false)},
+      {"json, deflate", true, false, all, expected_frames(frames, {"*"}, true, false)},
+      {"filtered, deflate", true, false, R"({"action":"subscribe","trades":["AAA","CCC"]})",
+       expected_frames(frames, {"AAA", "CCC"}, false, false)},
+      {"msgpack, deflate", true, true, all, expected_frames(frames, {"*"}, true, true)},
+  };
+  std::vector<std::unique_ptr<ws_test_client>> clients;
+  for (const auto& c : cases) {
+    ws_client_options opt;
+    opt.deflate = c.deflate;
+    if (c.msgpack) opt.headers = {{"Content-Type", "application/msgpack"}};
+    clients.push_back(connect("/v2/iex", opt));
+    ASSERT_TRUE(clients.back()) << c.name;
+    if (!c.msgpack) {
+      alpaca_login(*clients.back(), c.subscribe);
+      continue;
+    }
+    // Binary mode: the same login in msgpack, answers counted rather than read.
+    ws_test_client& m = *clients.back();
+    ASSERT_TRUE(m.receive(5s));
+    json_to_msgpack encoder{msgpack_options{}};
+    std::string packed;
+    ASSERT_TRUE(encoder.encode(R"({"action":"auth","key":"key","secret":"secret"})", packed));
+    ASSERT_TRUE(m.send_binary(packed));
+    ASSERT_TRUE(m.receive(5s));
+    packed.clear();  // encode() appends
+    ASSERT_TRUE(encoder.encode(c.subscribe, packed));
+    ASSERT_TRUE(m.send_binary(packed));
+    ASSERT_TRUE(m.receive(5s));
+  }
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].name);
+    const auto got = drain(*clients[i], 30s);
+    ASSERT_EQ(got.size(), cases[i].expected.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      ASSERT_EQ(got[k].data, cases[i].expected[k]) << "frame " << k;
+      ASSERT_EQ(got[k].binary, cases[i].msgpack) << "frame " << k;
+    }
+    EXPECT_EQ(clients[i]->close_code(), 1001);
+  }
+  EXPECT_GT(cases[0].expected.size(), 300u);  // the capture is what this test is about
+  EXPECT_EQ(sim_->wait_exit(10s), 0);
 }
 
 TEST_F(FeedsimServer, StartTimeoutExitsWithCode3) {

@@ -106,5 +106,72 @@ TEST(Subscriptions, OpaqueFramesGoToSubscribedClientsOnly) {
   EXPECT_EQ(select(s, f), (indexes{0}));
 }
 
+TEST(Subscriptions, WantsEveryKindOnlyWithAWildcard) {
+  subscriptions alpaca(dialect::alpaca_stocks);
+  alpaca.channel("trades").add("*");
+  alpaca.channel("quotes").add("NVDA");
+  EXPECT_TRUE(alpaca.wants_every("t"));
+  EXPECT_TRUE(alpaca.wants_every("c"));   // corrections come with trades
+  EXPECT_FALSE(alpaca.wants_every("q"));  // one symbol only
+  EXPECT_FALSE(alpaca.wants_every("b"));  // not subscribed
+  EXPECT_TRUE(alpaca.wants_every("zz"));  // no channel: any "*" anywhere takes it
+  alpaca.channel("trades").remove("*");
+  EXPECT_FALSE(alpaca.wants_every("t"));
+  EXPECT_FALSE(alpaca.wants_every("zz"));
+
+  subscriptions news(dialect::alpaca_news);
+  EXPECT_FALSE(news.wants_every("n"));
+  news.channel("news").add("*");
+  EXPECT_TRUE(news.wants_every("n"));
+
+  subscriptions polygon(dialect::polygon_stocks);
+  polygon.channel("T").add("*");
+  polygon.channel("Q").add("NVDA");
+  EXPECT_TRUE(polygon.wants_every("T"));
+  EXPECT_FALSE(polygon.wants_every("Q"));
+
+  subscriptions finnhub(dialect::finnhub);
+  EXPECT_FALSE(finnhub.wants_every("something-new"));
+  finnhub.channel("trades").add("AAPL");
+  EXPECT_FALSE(finnhub.wants_every("trade"));
+  EXPECT_TRUE(finnhub.wants_every("something-new"));  // unknown types go to every subscriber
+  finnhub.channel("news").add("*");
+  EXPECT_TRUE(finnhub.wants_every("news"));
+  EXPECT_FALSE(finnhub.wants_every("pr"));
+
+  subscriptions binance(dialect::binance);
+  binance.channel("streams").add("btcusdt@trade");
+  EXPECT_TRUE(binance.wants_every("btcusdt@trade"));
+  EXPECT_FALSE(binance.wants_every("ethusdt@trade"));
+
+  EXPECT_TRUE(subscriptions(dialect::generic).wants_every("anything"));
+}
+
+// The promise playback relies on: wanting every kind of a frame's data elements means select()
+// keeps every one of them.
+TEST(Subscriptions, WantsEveryKindMeansEveryElementIsSelected) {
+  const std::string frame_text =
+      R"([{"T":"t","S":"NVDA"},{"T":"q","S":"AAPL"},{"T":"b","S":"MSFT"},{"T":"t","S":"X"},)"
+      R"({"T":"c","S":"NVDA"},{"T":"zz","S":"Q"}])";
+  data_frame f;
+  f.assign(dialect::alpaca_stocks, frame_text);
+  const std::vector<std::vector<std::pair<std::string, std::string>>> cases = {
+      {{"trades", "*"}, {"quotes", "*"}, {"bars", "*"}},
+      {{"trades", "*"}, {"quotes", "*"}, {"bars", "MSFT"}},
+      {{"trades", "NVDA"}, {"quotes", "*"}, {"bars", "*"}},
+      {{"trades", "*"}, {"bars", "*"}},
+      {{"trades", "*"}, {"quotes", "*"}, {"bars", "*"}, {"lulds", "*"}},
+  };
+  for (const auto& c : cases) {
+    subscriptions s(dialect::alpaca_stocks);
+    for (const auto& [channel, symbol] : c) s.channel(channel).add(symbol);
+    bool every = true;
+    for (const auto& el : f.elements()) every = every && s.wants_every(el.kind);
+    if (every) {
+      EXPECT_EQ(select(s, f).size(), f.elements().size());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aftershock::feedsim
