@@ -167,11 +167,15 @@ int main(int argc, char** argv) {
 
   std::string error;
   const auto load_started = clock_type::now();
-  auto sim = test::feedsim_process::start(
-      std::string(AFTERSHOCK_BIN_DIR) + "/aftershock-feedsim",
-      {"--listen", "127.0.0.1:0", "--speed", speed, "--wait-for", "2", "--exit-when-done",
-       "--log-level", "warn", "--start-timeout", "600s", capture},
-      &error, 600s);  // a large capture takes a while to load
+  std::vector<std::string> sim_args = {"--listen", "127.0.0.1:0", "--speed", speed,
+                                       "--wait-for", "2", "--exit-when-done", "--log-level",
+                                       "warn", "--start-timeout", "600s"};
+  // feedsim compresses every frame once while loading when it may deflate: spare that (and
+  // its memory) when nobody will ask for it.
+  if (!deflate) sim_args.push_back("--no-deflate");
+  sim_args.push_back(capture);
+  auto sim = test::feedsim_process::start(std::string(AFTERSHOCK_BIN_DIR) + "/aftershock-feedsim",
+                                          sim_args, &error, 600s);  // large captures load slowly
   if (!sim) {
     std::fprintf(stderr, "feedsim: %s\n", error.c_str());
     return 1;
