@@ -258,6 +258,9 @@ struct capture_source {
   std::size_t pos = 0;    // start of the next unread line
   std::size_t line = 0;   // 1-based number of the last line read
   std::size_t index = 0;  // order of add(): breaks ties between captures
+  // The whole capture is valid UTF-8 (checked once in add()). Then so is every frame the fast
+  // path cuts out of it: a frame starts and ends on an ASCII bracket, never inside a character.
+  bool valid_utf8 = false;
   bool has_head = false;
   bool head_is_raw = false;  // head.frame views head_raw rather than text
   capture_record head;
@@ -354,7 +357,8 @@ struct capture_reader::impl {
     while (end > pos && is_space(line[end - 1])) --end;
     const std::string_view frame = line.substr(pos, end - pos);
     if (frame.empty() || (frame.front() != '[' && frame.front() != '{') ||
-        !one_balanced_container(frame) || !simdjson::validate_utf8(frame.data(), frame.size())) {
+        !one_balanced_container(frame) ||
+        (!s.valid_utf8 && !simdjson::validate_utf8(frame.data(), frame.size()))) {
       return false;
     }
     s.head.received = *at;
@@ -487,6 +491,7 @@ void capture_reader::add(std::string name, std::string text) {
   s->name = std::move(name);
   s->size = text.size();
   s->text = std::move(text);
+  s->valid_utf8 = simdjson::validate_utf8(s->text.data(), s->size);
   s->text.append(simdjson::SIMDJSON_PADDING, ' ');
   s->index = impl_->sources.size();
   impl_->sources.push_back(std::move(s));

@@ -185,6 +185,32 @@ TEST(capture_reader, bad_lines_are_counted_and_skipped) {
   EXPECT_EQ(reader.stats().frames, static_cast<std::size_t>(good));
 }
 
+// The fast path skips its per-frame UTF-8 check when the whole capture is valid UTF-8; a capture
+// that is not must still lose exactly its bad frames, and multi-byte text must pass intact.
+TEST(capture_reader, utf8_is_checked_per_frame_only_when_the_whole_capture_is_not_valid) {
+  const std::string cjk =
+      R"({"at":"2025-01-27T14:00:00Z","feed":"generic","frame":{"title":"英伟达和AMD芯片"}})";
+  const std::string bad =
+      "{\"at\":\"2025-01-27T14:00:01Z\",\"feed\":\"generic\",\"frame\":{\"title\":\"\xe8\xbe\"}}";
+  {
+    capture_reader reader;
+    reader.add("valid", cjk + "\n" + cjk + "\n");
+    const auto records = read_all(reader);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[1].frame, R"({"title":"英伟达和AMD芯片"})");
+    EXPECT_EQ(reader.stats().bad_lines, 0u);
+  }
+  {
+    capture_reader reader;
+    reader.add("mixed", cjk + "\n" + bad + "\n" + cjk + "\n");
+    const auto records = read_all(reader);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].line, 1u);
+    EXPECT_EQ(records[1].line, 3u);
+    EXPECT_EQ(reader.stats().bad_lines, 1u);
+  }
+}
+
 TEST(capture_reader, scalar_frames_pass_through_for_the_parser_to_reject) {
   const auto records = read_all(R"({"at":"2025-01-27T14:00:00Z","feed":"finnhub","frame":42 })"
                                 "\n"
