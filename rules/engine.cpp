@@ -147,6 +147,10 @@ void engine::index_rules() {
   stateful_rules_.clear();
   series_rules_.clear();
   rule_count_ = rules_->config().rules.size();
+  walk_by_mask_ = rule_count_ <= 64;
+  rolling_rules_ = limit_rules_ = luld_rules_ = 0;
+  close_rules_.clear();
+  close_min_threshold_ = std::numeric_limits<double>::infinity();
   prefetch_ring_ = {};  // entries may point into rule states about to be replaced
   const auto& specs = rules_->config().rules;
   for (std::size_t r = 0; r < specs.size(); ++r) {
@@ -166,11 +170,41 @@ void engine::index_rules() {
         if (specs[r].kind == rule_kind::window_move || specs[r].kind == rule_kind::zscore_move) {
           series_rules_.push_back(r);
         }
+        if (!walk_by_mask_) break;
+        const std::uint64_t bit = std::uint64_t{1} << r;
+        switch (specs[r].kind) {
+          case rule_kind::prev_close_move:
+          case rule_kind::unexplained_move:
+            close_rules_.push_back({bit, specs[r].threshold_pct});
+            close_min_threshold_ = std::min(close_min_threshold_, specs[r].threshold_pct);
+            break;
+          case rule_kind::price_limit:
+            limit_rules_ |= bit;
+            break;
+          case rule_kind::luld:
+            luld_rules_ |= bit;
+            break;
+          default:  // what may_hold always evaluates
+            rolling_rules_ |= bit;
+        }
     }
   }
 }
 
-const engine::local_clock& engine::clock_at(std::size_t exchange, time_ns t) {
+void engine::cache_walk(symbol_state& st) const {
+  st.walk_in_session = {};
+  if (!walk_by_mask_) return;
+  for (const price_rule& pr : price_rules_) {
+    if (pr.spec->kind == rule_kind::basket_breadth && !st.info) continue;
+    for (std::size_t s = 0; s < st.walk_in_session.size(); ++s) {
+      if (session_allowed(st.applies[pr.index], static_cast<session_kind>(s))) {
+        st.walk_in_session[s] |= pr.bit;
+      }
+    }
+  }
+}
+
+const engine::local_clock& engine::clock_at_slow(std::size_t exchange, time_ns t) {
   if (exchange >= clocks_.size()) clocks_.resize(rules_->calendars().size());
   clock_pair& pair = clocks_[exchange];
   local_clock& newest = pair.entry[pair.newest];
@@ -241,6 +275,7 @@ void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
     init_rule_states(st, &carried_from);
     cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st.info, st.applies,
                        st.limit_pct);
+    cache_walk(st);
     st.exchange = rules_->exchange_for(symbol);
     st.recent_alerts.clear();  // rule indexes may have moved
     st.basket_links.clear();   // and with them rules' baskets and the symbols' infos
@@ -256,6 +291,10 @@ void engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
 }
 
 engine::symbol_state& engine::state_for(const std::string& symbol) {
+  // Known symbols (nearly every event) by the light lookup; insert() only for a new one.
+  if (const std::uint32_t known = symbol_names_.find(symbol); known != symbol_table::npos) {
+    return *states_[known];
+  }
   const auto [index, inserted] = symbol_names_.insert(symbol);
   if (!inserted) return *states_[index];
   auto st = std::make_unique<symbol_state>();
@@ -264,6 +303,7 @@ engine::symbol_state& engine::state_for(const std::string& symbol) {
   st->busy = 0;
   cache_symbol_facts(*rules_, symbol, rules_->config().rules.size(), st->info, st->applies,
                      st->limit_pct);
+  cache_walk(*st);
   states_.push_back(std::move(st));
   return *states_.back();
 }
@@ -285,10 +325,12 @@ bool engine::price_of(const std::string& symbol, price_view& out) const {
 
 void engine::process(const event& e, std::vector<alert>& out) {
   ++stats_.events;
-  const time_ns t = event_time(e);
+  // Trades are most events: their time is read directly rather than through a visit.
+  const auto* tr = std::get_if<trade>(&e);
+  const time_ns t = tr ? tr->time : event_time(e);
   if (t > stats_.watermark) stats_.watermark = t;
   if (stats_.watermark >= digest_due_) [[unlikely]] emit_due_digests(out, false);
-  if (const auto* tr = std::get_if<trade>(&e)) {
+  if (tr) {
     ++stats_.trades;
     symbol_state& st = state_for(tr->symbol);
     observe_price(tr->symbol, st, tr->id, tr->price, tr->time, tr->time, out);
@@ -431,6 +473,18 @@ void engine::observe_price(const std::string& symbol, symbol_state& st, std::int
   accept_price(symbol, st, p, session_time, out);
 }
 
+// What may_hold says for every price_limit rule, and for every luld rule (neither depends on
+// the rule's own settings).
+static inline bool may_be_at_limit(const auto& st, double price, bool has_close) noexcept {
+  if (!has_close || st.limit_pct < 0) return false;
+  const double limit_up = round_cents(st.prev_close * (1.0 + st.limit_pct / 100.0));
+  const double limit_down = round_cents(st.prev_close * (1.0 - st.limit_pct / 100.0));
+  return price >= limit_up - 0.005 || price <= limit_down + 0.005;
+}
+static inline bool may_be_at_band(const auto& st, double price) noexcept {
+  return st.luld_up > 0 && st.luld_down > 0 && (price >= st.luld_up || price <= st.luld_down);
+}
+
 // Inlined into accept_price: it runs for most rules on every print.
 // `move_pct`: the print's move against the previous close in percent, unsigned; negative when
 // there is no previous close for this day (computed once per print by the caller).
@@ -441,14 +495,10 @@ inline bool engine::may_hold(const rule_spec& spec, const symbol_state& st, doub
     case rule_kind::prev_close_move:
     case rule_kind::unexplained_move:
       return move_pct >= spec.threshold_pct;
-    case rule_kind::price_limit: {
-      if (!has_close || st.limit_pct < 0) return false;
-      const double limit_up = round_cents(st.prev_close * (1.0 + st.limit_pct / 100.0));
-      const double limit_down = round_cents(st.prev_close * (1.0 - st.limit_pct / 100.0));
-      return price >= limit_up - 0.005 || price <= limit_down + 0.005;
-    }
+    case rule_kind::price_limit:
+      return may_be_at_limit(st, price, has_close);
     case rule_kind::luld:
-      return st.luld_up > 0 && st.luld_down > 0 && (price >= st.luld_up || price <= st.luld_down);
+      return may_be_at_band(st, price);
     default:
       return true;  // keeps rolling state (windows, gaps, basket members): always evaluated
   }
@@ -484,10 +534,12 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
   // Oldest out first, so the ring's buffer stays at k_recent_prints (a power of two): a
   // smaller buffer per symbol is fewer cache lines cycled through.
   if (st.recent.size() >= k_recent_prints) st.recent.pop_front();
+  // Most symbols see that many prints: the buffer is made whole at once rather than grown
+  // (and copied) four times on the way.
+  if (st.recent.empty()) [[unlikely]] st.recent.reserve(k_recent_prints);
   st.recent.push_back(remembered);
 
   fresh_.clear();
-  static const std::vector<std::string> k_no_members;
   // Signals are reset only after an evaluator wrote them: most rules on most prints decide
   // that nothing holds before touching them, so most prints neither build nor reset them (they
   // are the engine's scratch, kept clean between prints).
@@ -498,13 +550,52 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
   const double move_pct = st.prev_close > 0 && st.prev_close_day < day
                               ? std::fabs(price / st.prev_close - 1.0) * 100.0
                               : -1.0;
-  for (const price_rule& pr : price_rules_) {
-    const std::size_t r = pr.index;
-    const rule_spec& spec = *pr.spec;
-    if (!session_allowed(applies[r], session)) continue;
-    const std::uint64_t bit = pr.bit;
+  // The rules to walk: by mask (see walk_by_mask_), or each price rule in turn, skipping
+  // those that do not apply in this session and idle ones that certainly do not hold.
+  const std::vector<rule_spec>& specs = rules_->config().rules;
+  std::uint64_t walk = 0;
+  if (walk_by_mask_) {
+    std::uint64_t wanted = rolling_rules_ | st.busy;
+    if (move_pct >= close_min_threshold_) {
+      for (const close_rule& c : close_rules_) {
+        if (move_pct >= c.threshold_pct) wanted |= c.bit;
+      }
+    }
+    if (limit_rules_ && may_be_at_limit(st, price, move_pct >= 0)) wanted |= limit_rules_;
+    if (luld_rules_ && may_be_at_band(st, price)) wanted |= luld_rules_;
+    walk = st.walk_in_session[static_cast<std::size_t>(session)] & wanted;
+  }
+  std::size_t next = 0;  // without the mask: the next of price_rules_
+  for (;;) {
+    std::size_t r;
+    const rule_spec* spec_ptr;
+    std::uint64_t bit;
+    if (walk_by_mask_) {
+      if (!walk) break;
+      r = static_cast<std::size_t>(__builtin_ctzll(walk));
+      walk &= walk - 1;
+      spec_ptr = &specs[r];
+      bit = std::uint64_t{1} << r;
+    } else {
+      if (next == price_rules_.size()) break;
+      const price_rule& pr = price_rules_[next++];
+      r = pr.index;
+      spec_ptr = pr.spec;
+      bit = pr.bit;
+      if (!session_allowed(applies[r], session)) continue;
+      if (spec_ptr->kind != rule_kind::basket_breadth && bit && !(st.busy & bit) &&
+          !may_hold(*spec_ptr, st, price, move_pct)) {
+        continue;
+      }
+    }
+    const rule_spec& spec = *spec_ptr;
+    if (spec.kind == rule_kind::basket_breadth) {
+      // Keeps no trigger of its own per symbol and never touches the signals; symbols outside
+      // the universe are in no basket.
+      if (st.info) eval_breadth(r, symbol, st, price, t, day, out);
+      continue;
+    }
     const bool idle = bit && !(st.busy & bit);
-    if (idle && !may_hold(spec, st, price, move_pct)) continue;
     rule_state& rs = st.rules[r];
     if (dirty) {
       up = signal{};
@@ -535,9 +626,7 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
         eval_luld(st, price, up, down);
         day_scoped = false;
         break;
-      case rule_kind::basket_breadth:
-        eval_breadth(r, symbol, st, price, t, day, out);
-        continue;
+      case rule_kind::basket_breadth:  // handled above
       case rule_kind::volume_spike:
       case rule_kind::trading_halt:
         continue;  // driven by volume and status events, not by prices
@@ -546,13 +635,13 @@ void engine::accept_price(const std::string& symbol, symbol_state& st, const pri
     // deferred to the next time the condition holds (apply checks the day first), which has
     // the same effect as doing them now.
     if (up.level < 0 && down.level < 0 && idle) continue;
-    apply(rs.up, r, symbol, &st, up, true, price, t, day, day_scoped, k_no_members, {}, out);
-    apply(rs.down, r, symbol, &st, down, false, price, t, day, day_scoped, k_no_members, {}, out);
+    apply(rs.up, r, symbol, &st, up, true, price, t, day, day_scoped, {}, {}, out);
+    apply(rs.down, r, symbol, &st, down, false, price, t, day, day_scoped, {}, {}, out);
     if (rs.idle()) st.busy &= ~bit;
     else st.busy |= bit;
   }
   scratch_dirty_ = dirty;
-  speak_fresh(out);
+  if (!fresh_.empty()) speak_fresh(out);
 }
 
 void engine::speak_fresh(std::vector<alert>& out) {
@@ -602,7 +691,7 @@ void engine::eval_prev_close(const rule_spec& r, const symbol_state& st, double 
   down.rearm = -change < r.threshold_pct - r.rearm_margin_pct;
 }
 
-bool engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+inline bool engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
                          time_ns t, bool idle, signal& up, signal& down) const {
   series_state& ss = rs.series();
   const time_ns horizon = t - r.window;
@@ -644,7 +733,7 @@ bool engine::eval_window(const rule_spec& r, rule_state& rs, const symbol_state&
   return true;
 }
 
-bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
+inline bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
                          signal& up, signal& down) const {
   // One-minute returns form the symbol's own volatility baseline.
   series_state& ss = rs.series();
@@ -711,7 +800,7 @@ bool engine::eval_zscore(const rule_spec& r, rule_state& rs, double price, time_
   return true;
 }
 
-bool engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+inline bool engine::eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
                       time_ns t, std::int64_t day, bool regular, bool idle, signal& up,
                       signal& down) const {
   if (!regular) return false;
@@ -809,6 +898,16 @@ void engine::eval_breadth(std::size_t r, const std::string& symbol, symbol_state
   update_basket(r, symbol, st, change, price, t, day, out);
 }
 
+engine::basket_state::member& engine::basket_state::member_for(const std::string& symbol) {
+  const auto at = std::lower_bound(by_name.begin(), by_name.end(), symbol,
+                                   [](const member* m, const std::string& s) { return m->name < s; });
+  if (at != by_name.end() && (*at)->name == symbol) return **at;
+  member& added = entries.emplace_back();
+  added.name = symbol;
+  by_name.insert(at, &added);
+  return added;
+}
+
 void engine::update_basket(std::size_t r, const std::string& symbol, symbol_state& st,
                            double change, double price, time_ns t, std::int64_t day,
                            std::vector<alert>& out) {
@@ -827,7 +926,7 @@ void engine::update_basket(std::size_t r, const std::string& symbol, symbol_stat
       }
       basket_state& bs = baskets_[{spec.name, basket}];
       st.basket_links.push_back(
-          {r, &bs, &bs.members[symbol], &basket, rules_->basket_members(basket).size()});
+          {r, &bs, &bs.member_for(symbol), &basket, rules_->basket_members(basket).size()});
     }
     if (st.basket_links.size() == before) st.basket_links.push_back({r, nullptr, nullptr, nullptr, 0});
     first = st.basket_links.begin() + static_cast<std::ptrdiff_t>(before);
@@ -836,23 +935,25 @@ void engine::update_basket(std::size_t r, const std::string& symbol, symbol_stat
     if (!link->state) break;
     basket_state& bs = *link->state;
     const std::string& basket = *link->basket;
-    *link->member = {change, t};
-    breadth_ups_.clear();
-    breadth_downs_.clear();
+    link->member->change = change;
+    link->member->time = t;
+    breadth_up_members_.clear();
+    breadth_down_members_.clear();
     double up_sum = 0, down_sum = 0;
     std::size_t up_near = 0, down_near = 0;  // still within the re-arm margin
     const double near = spec.threshold_pct - spec.rearm_margin_pct;
-    for (const auto& [member, m] : bs.members) {
-      if (m.time < t - k_breadth_freshness) continue;  // yesterday's moves do not count today
-      if (m.change >= spec.threshold_pct) {
-        breadth_ups_.push_back(member);
-        up_sum += m.change;
-      } else if (m.change <= -spec.threshold_pct) {
-        breadth_downs_.push_back(member);
-        down_sum += m.change;
+    const time_ns fresh_from = t - k_breadth_freshness;
+    for (const basket_state::member* m : bs.by_name) {
+      if (m->time < fresh_from) continue;  // yesterday's moves do not count today
+      if (m->change >= spec.threshold_pct) {
+        breadth_up_members_.push_back(&m->name);
+        up_sum += m->change;
+      } else if (m->change <= -spec.threshold_pct) {
+        breadth_down_members_.push_back(&m->name);
+        down_sum += m->change;
       }
-      if (m.change >= near) ++up_near;
-      if (m.change <= -near) ++down_near;
+      if (m->change >= near) ++up_near;
+      if (m->change <= -near) ++down_near;
     }
     const std::size_t min = spec.min_members;
     const std::size_t total = link->total;
@@ -868,11 +969,13 @@ void engine::update_basket(std::size_t r, const std::string& symbol, symbol_stat
       s.total = total;
       return s;
     };
-    const signal up = make_signal(breadth_ups_.size(), up_sum, up_near);
-    const signal down = make_signal(breadth_downs_.size(), down_sum, down_near);
+    const signal up = make_signal(breadth_up_members_.size(), up_sum, up_near);
+    const signal down = make_signal(breadth_down_members_.size(), down_sum, down_near);
+
     static const std::string k_no_symbol;
-    apply(bs.up, r, k_no_symbol, &st, up, true, price, t, day, true, breadth_ups_, basket, out);
-    apply(bs.down, r, k_no_symbol, &st, down, false, price, t, day, true, breadth_downs_, basket, out);
+    apply(bs.up, r, k_no_symbol, &st, up, true, price, t, day, true, breadth_up_members_, basket, out);
+    apply(bs.down, r, k_no_symbol, &st, down, false, price, t, day, true, breadth_down_members_, basket,
+          out);
   }
 }
 
@@ -933,8 +1036,7 @@ void engine::observe_volume(const std::string& symbol, symbol_state& st, double 
                   start_min / 60, start_min % 60, end_min / 60 % 24, end_min % 60,
                   cal.zone().abbreviation(t).c_str(), vs.typical_days);
     sig.base = {"typical_volume", typical, 0, desc};
-    static const std::vector<std::string> k_no_members;
-    alert a = make_alert(r, symbol, &st, sig, "", st.last_price, t, k_no_members, {});
+    alert a = make_alert(r, symbol, &st, sig, "", st.last_price, t, {}, {});
     a.facts = {{"volume", vs.current}, {"typical_volume", typical},
                {"ratio", vs.current / typical}};
     a.summary = compose_summary(a, cal);
@@ -960,8 +1062,7 @@ void engine::on_status(const trading_status& s, std::vector<alert>& out) {
           "status " + s.status_code + " (" + s.status_message + "), reason " + s.reason_code +
           (s.reason_message.empty() ? "" : " (" + s.reason_message + ")");
       sig.base = {"status", st.last_price, s.time, description};
-      static const std::vector<std::string> k_no_members;
-      alert a = make_alert(r, s.symbol, &st, sig, "", st.last_price, s.time, k_no_members, {});
+      alert a = make_alert(r, s.symbol, &st, sig, "", st.last_price, s.time, {}, {});
       a.level = severity::critical;
       a.summary = compose_summary(a, cal);
       tr.firing = true;
@@ -1109,7 +1210,7 @@ void engine::on_news(const news& n, std::vector<alert>& out) {
 
 bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const symbol_state* st,
                    const signal& sig, bool up, double price, time_ns t, std::int64_t day,
-                   bool day_scoped, const std::vector<std::string>& basket_symbols,
+                   bool day_scoped, std::span<const std::string* const> basket_symbols,
                    const std::string& basket, std::vector<alert>& out) {
   (void)out;
   const rule_spec& spec = rules_->config().rules[r];
@@ -1208,7 +1309,7 @@ bool engine::apply(trigger& tr, std::size_t r, const std::string& symbol, const 
 
 alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_state* st,
                          const signal& sig, const char* direction, double price, time_ns t,
-                         const std::vector<std::string>& basket_symbols,
+                         std::span<const std::string* const> basket_symbols,
                          const std::string& basket) const {
   const rule_spec& spec = rules_->config().rules[r];
   const exchange_calendar& cal = rules_->calendars()[st ? st->exchange : 0];
@@ -1218,7 +1319,12 @@ alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_
   a.kind = alert_kind(spec.kind);
   a.rule = spec.name;
   a.symbol = symbol;
-  a.symbols = symbol.empty() ? basket_symbols : std::vector<std::string>{symbol};
+  if (symbol.empty()) {
+    a.symbols.reserve(basket_symbols.size());
+    for (const std::string* member : basket_symbols) a.symbols.push_back(*member);
+  } else {
+    a.symbols = {symbol};
+  }
   a.name = info ? info->name : basket;
   a.exchange = cal.spec().mic;
   a.time_zone = cal.spec().time_zone;
@@ -1247,8 +1353,8 @@ alert engine::make_alert(std::size_t r, const std::string& symbol, const symbol_
     a.headlines = news_.cite(symbol, t - policy.lookback, t, policy.max_citations, *rules_);
   } else {
     std::vector<citation> all;
-    for (const auto& member : basket_symbols) {
-      auto c = news_.cite(member, t - policy.lookback, t, policy.max_citations, *rules_);
+    for (const std::string* member : basket_symbols) {
+      auto c = news_.cite(*member, t - policy.lookback, t, policy.max_citations, *rules_);
       all.insert(all.end(), c.begin(), c.end());
     }
     sort_citations(all, policy.max_citations);

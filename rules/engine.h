@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -329,12 +330,18 @@ class engine {
     std::array<std::uint8_t, k_inline> inline_{};
     std::unique_ptr<std::uint8_t[]> heap_;
   };
+  // One basket under one basket_breadth rule. Every print of a member re-counts the basket, so
+  // the members are read from a vector of pointers in name order (the order alerts list them)
+  // into entries that sit together in a deque, rather than walked node by node in a map.
   struct basket_state {
     struct member {
+      std::string name;
       double change = 0;
       time_ns time = 0;
     };
-    std::map<std::string, member> members;
+    std::deque<member> entries;      // stable addresses: basket_links point into it
+    std::vector<member*> by_name;    // the entries, sorted by name
+    member& member_for(const std::string& symbol);  // finds or adds (first print after a reload)
     trigger up, down;
   };
   // One basket a symbol counts in for one basket_breadth rule: found once, then reached
@@ -368,6 +375,10 @@ class engine {
     bool has_bars = false;             // volume comes from bars when the feed sends them
     bool halted = false;
     double luld_up = 0, luld_down = 0;
+    // Per session_kind, the price rules (by bit, as `busy`) that apply to this symbol then;
+    // basket_breadth rules only for symbols in the universe (no other symbol is in a basket).
+    // All zero when there are more than 64 rules (the walk then checks each rule).
+    std::array<std::uint64_t, 4> walk_in_session{};
     // Bit r (r < 64): rule r's triggers are not idle. A print whose condition holds in
     // neither direction skips the lifecycle of rules whose bit is clear without touching
     // their state.
@@ -407,11 +418,11 @@ class engine {
   // These keep rolling state, so they run on every print. Each returns whether it wrote the
   // signals; with `idle` (no trigger in flight) it returns false without writing them when
   // nothing holds.
-  bool eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+  [[gnu::always_inline]] bool eval_window(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
                    time_ns t, bool idle, signal& up, signal& down) const;
-  bool eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
+  [[gnu::always_inline]] bool eval_zscore(const rule_spec& r, rule_state& rs, double price, time_ns t, bool idle,
                    signal& up, signal& down) const;
-  bool eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
+  [[gnu::always_inline]] bool eval_gap(const rule_spec& r, rule_state& rs, const symbol_state& st, double price,
                 time_ns t, std::int64_t day, bool regular, bool idle, signal& up,
                 signal& down) const;
   void eval_limit(const rule_spec& r, const symbol_state& st, const std::string& symbol,
@@ -431,11 +442,12 @@ class engine {
   // The shared lifecycle. Returns true if an alert was emitted.
   bool apply(trigger& tr, std::size_t r, const std::string& symbol, const symbol_state* st,
              const signal& sig, bool up, double price, time_ns t, std::int64_t day,
-             bool day_scoped, const std::vector<std::string>& basket_symbols,
+             bool day_scoped, std::span<const std::string* const> basket_symbols,
              const std::string& basket, std::vector<alert>& out);
   alert make_alert(std::size_t r, const std::string& symbol, const symbol_state* st,
                    const signal& sig, const char* direction, double price, time_ns t,
-                   const std::vector<std::string>& basket_symbols, const std::string& basket) const;
+                   std::span<const std::string* const> basket_symbols,
+                   const std::string& basket) const;
   alert make_resolved(std::size_t r, const std::string& symbol, const symbol_state* st,
                       const trigger& tr, double change, double price, time_ns t,
                       const std::string& why) const;
@@ -468,7 +480,17 @@ class engine {
     int minute = 0;
     session_kind session = session_kind::closed;
   };
-  const local_clock& clock_at(std::size_t exchange, time_ns t);
+  // The current minute's entry is found inline; anything else (the other entry, a new
+  // minute, the first use) goes the slow way, which does the whole lookup again.
+  const local_clock& clock_at(std::size_t exchange, time_ns t) {
+    if (exchange < clocks_.size()) [[likely]] {
+      const clock_pair& pair = clocks_[exchange];
+      const local_clock& newest = pair.entry[pair.newest];
+      if (t >= newest.from && t < newest.to) return newest;
+    }
+    return clock_at_slow(exchange, t);
+  }
+  const local_clock& clock_at_slow(std::size_t exchange, time_ns t);
   // Per exchange, the two most recent minutes: prints straddling a minute boundary arrive
   // interleaved, and one entry would thrash between them.
   struct clock_pair {
@@ -485,6 +507,20 @@ class engine {
     std::uint64_t bit;  // in symbol_state::busy; 0 for rules past the 64th (never skipped)
   };
   std::vector<price_rule> price_rules_;
+  // With at most 64 rules, a print walks only the rules set in
+  //   walk_in_session[session] & (busy | rolling_rules_ | the stateless rules that may hold),
+  // lowest bit first (the configured order), instead of testing every price rule in turn.
+  bool walk_by_mask_ = false;
+  std::uint64_t rolling_rules_ = 0;  // keep state on every print: always walked
+  std::uint64_t limit_rules_ = 0;    // price_limit
+  std::uint64_t luld_rules_ = 0;     // luld
+  struct close_rule {                // prev_close_move, unexplained_move
+    std::uint64_t bit;
+    double threshold_pct;
+  };
+  std::vector<close_rule> close_rules_;
+  double close_min_threshold_ = 0;   // the lowest of their thresholds (+inf if none)
+  void cache_walk(symbol_state& st) const;
   std::vector<std::size_t> volume_rules_;  // volume_spike rules
   // Rules that touch their state on every print (rolling windows, gaps, volume), for prefetch.
   std::vector<std::size_t> stateful_rules_;
@@ -522,7 +558,9 @@ class engine {
   // Arbiter: what each announced trigger (rule, symbol or basket, direction) said last, for
   // its resolve; a trigger absent here has nothing standing (never out, or resolved).
   std::map<std::string, trigger_story> announced_;
-  std::vector<std::string> breadth_ups_, breadth_downs_;  // scratch, reused per observation
+  // Scratch of update_basket, reused per observation: the members past the threshold, by
+  // pointer (an alert copies the names; most observations write none).
+  std::vector<const std::string*> breadth_up_members_, breadth_down_members_;
   news_linker news_;
   engine_stats stats_;
 };

@@ -48,10 +48,16 @@ class ring {
     __builtin_prefetch(&data_[(head_ + size_ - 1) & mask_]);
   }
 
-  void push_back(const T& v) {
+  [[gnu::always_inline]] void push_back(const T& v) {
     if (size_ == capacity_) [[unlikely]] grow();
     data_[(head_ + size_) & mask_] = v;
     ++size_;
+  }
+  /// Makes room for at least n elements (a power of two at least 8) in one allocation.
+  void reserve(std::size_t n) {
+    std::size_t capacity = capacity_ ? capacity_ : 8;
+    while (capacity < n) capacity *= 2;
+    if (capacity != capacity_) resize_buffer(capacity);
   }
   void pop_front() noexcept {
     assert(size_ > 0);
@@ -86,8 +92,8 @@ class ring {
     std::swap(size_, o.size_);
   }
   // Out of line: the push_back fast path stays small enough to inline.
-  [[gnu::noinline]] void grow() {
-    const std::size_t capacity = capacity_ ? capacity_ * 2 : 8;
+  [[gnu::noinline]] void grow() { resize_buffer(capacity_ ? capacity_ * 2 : 8); }
+  void resize_buffer(std::size_t capacity) {
     std::unique_ptr<T[]> data(new T[capacity]);
     for (std::size_t i = 0; i < size_; ++i) data[i] = std::move((*this)[i]);
     data_ = std::move(data);

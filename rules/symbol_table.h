@@ -26,26 +26,26 @@ class symbol_table {
 
   /// The symbol's index, or npos if it was never inserted.
   std::uint32_t find(std::string_view symbol) const noexcept {
-    const std::uint64_t h = hash(symbol);
-    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+    const key k = key_of(symbol);
+    for (std::size_t i = k.hash & mask();; i = (i + 1) & mask()) {
       const slot& s = slots_[i];
       if (s.index == npos) return npos;
-      if (s.hash == h && matches(s, symbol)) return s.index;
+      if (s.hash == k.hash && matches(s, k, symbol)) return s.index;
     }
   }
 
   /// The symbol's index, inserting it (with the next index) if new; second is true if new.
   std::pair<std::uint32_t, bool> insert(std::string_view symbol) {
-    const std::uint64_t h = hash(symbol);
-    std::size_t i = h & mask();
+    const key k = key_of(symbol);
+    std::size_t i = k.hash & mask();
     for (;; i = (i + 1) & mask()) {
       const slot& s = slots_[i];
       if (s.index == npos) break;
-      if (s.hash == h && matches(s, symbol)) return {s.index, false};
+      if (s.hash == k.hash && matches(s, k, symbol)) return {s.index, false};
     }
     const auto index = static_cast<std::uint32_t>(names_.size());
     names_.emplace_back(symbol);
-    place(i, h, index, symbol);
+    place(i, k.hash, index, symbol);
     // Keep probes short: at most half full.
     if (names_.size() * 2 > slots_.size()) grow();
     return {index, true};
@@ -65,26 +65,64 @@ class symbol_table {
   std::size_t size() const noexcept { return names_.size(); }
   const std::string& name(std::uint32_t index) const noexcept { return names_[index]; }
 
-  /// 64-bit FNV-1a mixed so that the low bits (the slot) depend on every byte.
-  static std::uint64_t hash(std::string_view s) noexcept {
-    std::uint64_t h = 14695981039346656037ull ^ s.size();
-    std::size_t i = 0;
-    // Eight bytes at a time (tickers are short: usually one or two steps), then the tail.
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-      h ^= h >> 32;
-    }
-    std::uint64_t tail = 0;  // a byte loop: a variable-length memcpy would be a call
-    for (std::size_t j = i; j < s.size(); ++j) {
-      tail |= std::uint64_t{static_cast<unsigned char>(s[j])} << (8 * (j - i));
-    }
-    h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 29);
-  }
+  /// A 64-bit hash whose low bits (the slot) depend on every byte.
+  static std::uint64_t hash(std::string_view s) noexcept { return key_of(s).hash; }
 
  private:
+  // A symbol as the table compares it: its hash and, up to 16 bytes, its bytes as two
+  // zero-padded little-endian words (compared with a slot's key a word at a time).
+  struct key {
+    std::uint64_t hash;
+    std::uint64_t lo, hi;
+  };
+
+  static std::uint64_t load64(const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  static std::uint64_t load32(const char* p) noexcept {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  }
+  static std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept {
+    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+  }
+
+  // Tickers are short: a symbol up to 16 bytes is read in a few fixed-size, possibly
+  // overlapping loads that stay within its bytes (no byte loop, no call); longer ones word
+  // by word.
+  [[gnu::always_inline]] static key key_of(std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    const char* p = s.data();
+    key k{0, 0, 0};
+    std::uint64_t h = 14695981039346656037ull ^ n;
+    if (n <= 8) {
+      if (n >= 4) {
+        k.lo = load32(p) | (load32(p + n - 4) << (8 * (n - 4)));
+      } else if (n > 0) {
+        const auto byte = [p](std::size_t i) {
+          return std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+        };
+        k.lo = byte(0) | byte(n / 2) | byte(n - 1);
+      }
+      h = mix(h, k.lo);  // equal keys have equal lengths: one word is the whole key here
+    } else if (n <= 16) {
+      k.lo = load64(p);
+      k.hi = load64(p + n - 8) >> (8 * (16 - n));
+      h = mix(mix(h, k.lo), k.hi);
+    } else {
+      std::size_t i = 0;
+      for (; i + 8 <= n; i += 8) h = mix(h, load64(p + i));
+      h = mix(h, load64(p + n - 8));  // the tail, overlapping (n > 16)
+    }
+    h *= 0x9E3779B97F4A7C15ull;
+    k.hash = h ^ (h >> 29);
+    return k;
+  }
+
   static constexpr std::size_t k_initial_slots = 64;
   static constexpr std::size_t k_inline = 19;
   struct slot {
@@ -97,13 +135,12 @@ class symbol_table {
 
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
-  bool matches(const slot& s, std::string_view symbol) const noexcept {
+  bool matches(const slot& s, const key& k, std::string_view symbol) const noexcept {
     if (s.length != (symbol.size() > k_inline ? k_inline + 1 : symbol.size())) return false;
+    // A slot's key is zero past its length, like the key's words.
+    if (symbol.size() <= 16) return load64(s.key) == k.lo && load64(s.key + 8) == k.hi;
     if (symbol.size() > k_inline) return names_[s.index] == symbol;
-    for (std::size_t i = 0; i < symbol.size(); ++i) {
-      if (s.key[i] != symbol[i]) return false;
-    }
-    return true;
+    return std::memcmp(s.key, symbol.data(), symbol.size()) == 0;
   }
 
   void place(std::size_t i, std::uint64_t h, std::uint32_t index, std::string_view symbol) {

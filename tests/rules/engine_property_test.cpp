@@ -272,6 +272,39 @@ TEST(engine_property, any_sequence_replays_to_identical_bytes) {
   EXPECT_GE(kinds.size(), 5u);
 }
 
+// With more than 64 rules the engine walks its price rules one by one rather than by bit mask
+// (rules past the 64th have no bit): rules that never hold, added after the desk's, change
+// none of the desk's alerts.
+TEST(engine_property, more_than_64_rules_alert_as_the_desk_rules_alone) {
+  rules_config many = desk_config();
+  const rule_kind kinds[] = {rule_kind::prev_close_move, rule_kind::window_move,
+                             rule_kind::zscore_move, rule_kind::unexplained_move};
+  for (int i = 0; i < 60; ++i) {
+    const std::string name = "never_" + std::to_string(i);
+    many.rules.push_back(make_rule(name.c_str(), kinds[i % 4], 1000));
+  }
+  ASSERT_GT(many.rules.size(), 64u);
+  const auto many_rules = compile(many);
+  ASSERT_TRUE(many_rules);
+  std::size_t total_alerts = 0;
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937 rng(seed);
+    const auto events = random_day(rng);
+    harness desk(desk_rules());
+    harness crowded(many_rules);
+    for (const auto& e : events) {
+      desk.feed(e);
+      crowded.feed(e);
+    }
+    desk.flush();
+    crowded.flush();
+    ASSERT_EQ(json_lines(desk.all), json_lines(crowded.all));
+    total_alerts += desk.all.size();
+  }
+  EXPECT_GT(total_alerts, 20u);
+}
+
 TEST(engine_property, a_resolve_only_ends_a_firing_that_was_said) {
   for (unsigned seed = 1001; seed <= 1070; ++seed) {
     SCOPED_TRACE(seed);
