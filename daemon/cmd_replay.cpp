@@ -152,6 +152,13 @@ void add_replay_command(CLI::App& app, command_action& action) {
                   "With --metrics-listen: keep serving the final metrics S seconds after the "
                   "replay")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option_function<int>(
+         "--threads",
+         [args](int n) { args->options.parse_thread = n == 2; },
+         "2 (default): read and parse the captures on a second thread while the engine runs, "
+         "as the live daemon parses on its I/O thread; 1: everything on one thread (for "
+         "profiling). The alerts are the same either way")
+      ->check(CLI::Range(1, 2));
   cmd->add_option("captures", args->options.captures, "Capture v1 files (merged in time order)")
       ->required();
   cmd->callback([&action, args] { action = [args] { return run_replay(*args); }; });

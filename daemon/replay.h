@@ -1,5 +1,8 @@
 // `aftershockd replay`: plays capture files through the dialect parsers and the rules engine
-// on event time, as fast as the CPU allows, and writes the alerts. Runs on the calling thread.
+// on event time, as fast as the CPU allows, and writes the alerts. The engine runs on the
+// calling thread; by default the files are read and parsed on a second thread, as the live
+// daemon's sessions parse on its I/O thread (the engine sees the same events in the same order
+// either way, so the alerts are the same).
 #pragma once
 
 #include <cstdio>
@@ -22,6 +25,7 @@ struct replay_options {
   exporters::alert_sink* deliver_to = nullptr;  // --deliver: also publish here (the outbox)
   telemetry::metrics* metrics = nullptr;        // --metrics-listen: engine counters, alerts
   telemetry::replay_feeds* feeds = nullptr;     // ... and the capture's feeds as metrics see them
+  bool parse_thread = true;  // read and parse on a second thread; false: all on the caller's
 };
 
 struct replay_summary {

@@ -79,6 +79,34 @@ class deepseek_replay : public testing::Test {
   static inline std::vector<std::string> lines_;
 };
 
+// The default replay parses on a second thread; `--threads 1` does everything on one. The engine
+// must see the same events in the same order: byte-identical alerts and the same counts.
+TEST_F(deepseek_replay, one_thread_and_the_parse_thread_give_the_same_alerts) {
+  const auto config = load_config_file(std::string(AFTERSHOCK_SOURCE_DIR) +
+                                       "/deploy/config/aftershock.yaml");
+  ASSERT_TRUE(config.ok());
+  const std::string path =
+      testing::TempDir() + "deepseek-one-thread-" + std::to_string(::getpid()) + ".jsonl";
+  replay_options options;
+  options.captures = {k_scenario + "/capture.ndjson"};
+  options.alerts_out = path;
+  options.parse_thread = false;
+  std::string error;
+  const replay_summary one = replay_captures(config, options, &error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(one.frames, summary_.frames);
+  EXPECT_EQ(one.events, summary_.events);
+  EXPECT_EQ(one.alerts, summary_.alerts);
+  EXPECT_EQ(one.parse_errors, summary_.parse_errors);
+  EXPECT_EQ(one.bad_lines, summary_.bad_lines);
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  EXPECT_EQ(lines, lines_);
+  EXPECT_GT(lines.size(), 0u);
+  std::remove(path.c_str());
+}
+
 TEST_F(deepseek_replay, reads_every_frame_without_errors) {
   EXPECT_EQ(summary_.frames, 46397u);
   EXPECT_EQ(summary_.parse_errors, 0u);
