@@ -352,7 +352,8 @@ class alpaca_decoder final : public decoder {
       sink.reject(parse_error::bad_value);
       return;
     }
-    rules::trading_status& s = sink.add<rules::trading_status>(std::string(el.symbol));
+    rules::trading_status& s = sink.add<rules::trading_status>();
+    s.symbol = std::string(el.symbol);
     if (el.bits.has(f_status_code)) s.status_code = std::move(el.status_code);
     if (el.bits.has(f_status_message)) s.status_message = std::move(el.status_message);
     if (el.bits.has(f_reason_code)) s.reason_code = std::move(el.reason_code);

@@ -97,11 +97,17 @@ class frame_sink {
   }
   /// Appends an event of type T made from `args` (none: a default one, to be filled in through
   /// the reference) where it lies in the output: no temporary event to move, and a rules::event
-  /// is as large as its largest member, a news.
+  /// is as large as its largest member, a news. The events are aggregates: with arguments they
+  /// are brace-initialised and moved in (clang before 16 has no parenthesised aggregate
+  /// initialisation); the hot path, trades and quotes, uses the default form.
   template <class T, class... Args>
   T& add(Args&&... args) {
     ++result_.events;
-    return std::get<T>(out_.emplace_back(std::in_place_type<T>, std::forward<Args>(args)...));
+    if constexpr (sizeof...(Args) == 0) {
+      return std::get<T>(out_.emplace_back(std::in_place_type<T>));
+    } else {
+      return std::get<T>(out_.emplace_back(std::in_place_type<T>, T{std::forward<Args>(args)...}));
+    }
   }
   void reject(parse_error why) noexcept {
     ++result_.rejected;
