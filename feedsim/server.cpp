@@ -706,14 +706,7 @@ class ws_connection : public connection,
       writing_ = true;
       write_started_ = now_ns();
       if (queue_.front().what == outgoing::kind::message && queue_.front().data) {
-        const beast::error_code ec = co_await write_data_frames();
-        writing_ = false;
-        write_started_ = 0;
-        if (queued_bytes_ <= server_.options.window_bytes / 2) server_.on_drained();
-        if (ec) {
-          if (!is_routine(ec)) spdlog::info("conn {}: write: {}", id_, ec.message());
-          cut();
-        }
+        write_done(co_await write_data_frames());
         continue;
       }
       outgoing item = std::move(queue_.front());
@@ -756,13 +749,7 @@ class ws_connection : public connection,
           break;
         }
       }
-      writing_ = false;
-      write_started_ = 0;
-      if (queued_bytes_ <= server_.options.window_bytes / 2) server_.on_drained();
-      if (ec) {
-        if (!is_routine(ec)) spdlog::info("conn {}: write: {}", id_, ec.message());
-        cut();
-      }
+      write_done(ec);
       if (stalled_ || item.what == outgoing::kind::close || item.what == outgoing::kind::abort) {
         break;  // nothing more is written on this connection
       }
@@ -777,6 +764,18 @@ class ws_connection : public connection,
   // here, compressed or not as deliver() made them, and put on the wire through Beast in place
   // of the first one's (see batch_frame_stream), so pongs and close frames Beast sends on its
   // own never land inside them.
+  // After each write: the write is over (the stall watchdog stops timing it), the server may
+  // resume playback once this queue is half drained, and a failed write ends the connection.
+  void write_done(const beast::error_code& ec) {
+    writing_ = false;
+    write_started_ = 0;
+    if (queued_bytes_ <= server_.options.window_bytes / 2) server_.on_drained();
+    if (ec) {
+      if (!is_routine(ec)) spdlog::info("conn {}: write: {}", id_, ec.message());
+      cut();
+    }
+  }
+
   net::awaitable<beast::error_code> write_data_frames() {
     batch_.clear();
     std::size_t batch_bytes = 0;
