@@ -375,6 +375,7 @@ void engine::flush(std::vector<alert>& out) { emit_due_digests(out, true); }
 void engine::prefetch(const event& e) noexcept {
   constexpr std::size_t ring_mask = std::tuple_size_v<decltype(prefetch_ring_)> - 1;
   static_assert(ring_mask + 1 > k_prefetch_distance && (ring_mask & (ring_mask + 1)) == 0);
+  if (states_.size() < prefetch_min_symbols_) return;
   const std::size_t now = prefetch_next_++;
   // Level 0: the new event's slot in the symbol table.
   prefetch_entry& fresh = prefetch_ring_[now & ring_mask];

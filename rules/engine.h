@@ -122,6 +122,12 @@ class engine {
   /// same with or without it, whatever is passed. Cheap: a hash and a few loads of lines the
   /// earlier steps already fetched.
   void prefetch(const event& e) noexcept;
+  /// Below this many known symbols prefetch() does nothing: their state stays in the caches
+  /// anyway and the hints would only cost instructions (on the CI host the hints start to pay
+  /// between 500 and 1,000 symbols and cost 8-9% with 23 or 250; docs/performance.md).
+  static constexpr std::size_t k_prefetch_min_symbols = 512;
+  /// Sets that threshold (0: always hint, as the tests do to exercise the hints on small days).
+  void set_prefetch_min_symbols(std::size_t symbols) noexcept { prefetch_min_symbols_ = symbols; }
 
   /// Processes a batch (a frame's events) in order, loading each event's state ahead with
   /// prefetch() when the batch is long enough for that to pay. For each event, `out` is
@@ -130,15 +136,14 @@ class engine {
   void process_batch(const std::vector<event>& events, std::vector<alert>& out,
                      AfterEach&& after_each) {
     const std::size_t count = events.size();
-    if (count > k_prefetch_distance) {
+    const bool ahead = count > k_prefetch_distance && states_.size() >= prefetch_min_symbols_;
+    if (ahead) {
       // The first events' loads start together (their misses overlap); from then on each
       // event's hint is given k_prefetch_distance events before it is processed.
       for (std::size_t i = 0; i < k_prefetch_distance; ++i) prefetch(events[i]);
     }
     for (std::size_t i = 0; i < count; ++i) {
-      if (count > k_prefetch_distance && i + k_prefetch_distance < count) {
-        prefetch(events[i + k_prefetch_distance]);
-      }
+      if (ahead && i + k_prefetch_distance < count) prefetch(events[i + k_prefetch_distance]);
       out.clear();
       process(events[i], out);
       after_each(events[i], out);
@@ -539,6 +544,7 @@ class engine {
   };
   std::array<prefetch_entry, 16> prefetch_ring_{};
   std::size_t prefetch_next_ = 0;
+  std::size_t prefetch_min_symbols_ = k_prefetch_min_symbols;
   symbol_table symbol_names_;                          // symbol -> index into states_
   std::vector<std::unique_ptr<symbol_state>> states_;  // stable addresses across growth
   std::map<std::pair<std::string, std::string>, basket_state> baskets_;  // (rule, basket)
