@@ -130,8 +130,9 @@ class engine {
   void set_prefetch_min_symbols(std::size_t symbols) noexcept { prefetch_min_symbols_ = symbols; }
 
   /// Processes a batch (a frame's events) in order, loading each event's state ahead with
-  /// prefetch() when the batch is long enough for that to pay. For each event, `out` is
-  /// cleared, the event processed, then `after_each(event, out)` called with its alerts.
+  /// prefetch() when that pays: the batch is long enough and the engine knows at least
+  /// k_prefetch_min_symbols symbols. For each event, `out` is cleared, the event processed,
+  /// then `after_each(event, out)` called with its alerts.
   template <typename AfterEach>
   void process_batch(const std::vector<event>& events, std::vector<alert>& out,
                      AfterEach&& after_each) {
